@@ -1,0 +1,9 @@
+"""ase_dm2: amorphous structures from an E(3)-equivariant diffusion model, inside ASE."""
+from ase_dm2.density import DensityModel
+from ase_dm2.io.modelfile import ModelFileError, load_model
+from ase_dm2.network import Denoiser, DenoiserConfig
+from ase_dm2.threads import set_num_threads
+
+__version__ = "0.1.0"
+
+__all__ = ["Denoiser", "DenoiserConfig", "DensityModel", "ModelFileError", "load_model", "set_num_threads"]

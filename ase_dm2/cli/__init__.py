@@ -1,0 +1,30 @@
+"""The `ase-dm2` command line: one module per subcommand."""
+import argparse
+import sys
+
+from ase_dm2.cli import train
+
+SUBCOMMANDS = [train]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ase-dm2", description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: $ASE_DM2_NUM_THREADS or 1)")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for module in SUBCOMMANDS:
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv=None) -> int:
+    from ase_dm2.threads import set_num_threads
+
+    args = build_parser().parse_args(argv)
+    set_num_threads(args.threads)
+    try:
+        return args.run(args) or 0
+    except (ValueError, FileNotFoundError, RuntimeError) as error:
+        print(f"ase-dm2 {args.command}: error: {error}", file=sys.stderr)
+        return 2
+

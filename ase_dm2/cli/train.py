@@ -1,0 +1,70 @@
+"""ase-dm2 train: train a denoiser on ASE-readable structure files."""
+import os
+from dataclasses import fields
+from pathlib import Path
+
+
+def add_parser(subparsers):
+    from ase_dm2.training.trainer import TrainingSettings
+
+    d = TrainingSettings()
+    p = subparsers.add_parser("train", help="train a denoiser on structure files",
+                              description="Train a denoiser (conditional on cooling rate unless --unconditional). "
+                                          "Run under torchrun for data-parallel training.")
+    p.add_argument("files", nargs="+", help="ASE-readable structure files (extxyz, traj, LAMMPS data, ...)")
+    p.add_argument("-o", "--out-dir", required=True, help="folder for checkpoint, loss curves and model.safetensors")
+    p.add_argument("--unconditional", action="store_true", help="ignore cooling rates")
+    p.add_argument("--rate-key", default=d.rate_key, help="atoms.info key holding the cooling rate in K/ps")
+    p.add_argument("--rate-from-filename", action="store_true",
+                   help="read the rate from DM2-style file names (glass_0_1k = 0.1 K/ps)")
+    p.add_argument("--types", help="LAMMPS atom types to elements, e.g. 1=O,2=Si (default: from the masses)")
+    p.add_argument("--validation", nargs="*", help="held-out files (default: a fraction of FILES)")
+    p.add_argument("--steps", type=int, default=d.steps)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--lr", type=float, default=d.learning_rate, dest="learning_rate")
+    p.add_argument("--validation-fraction", type=float, default=d.validation_fraction)
+    p.add_argument("--validation-interval", type=int, default=d.validation_interval)
+    p.add_argument("--checkpoint-interval", type=int, default=d.checkpoint_interval)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default=d.device, help="cpu or cuda")
+    p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pt")
+    arch = p.add_argument_group("architecture")
+    arch.add_argument("--cutoff", type=float, default=5.0)
+    arch.add_argument("--layers", type=int, default=3, dest="num_layers")
+    arch.add_argument("--hidden-scalars", type=int, default=64)
+    arch.add_argument("--hidden-vectors", type=int, default=32)
+    arch.add_argument("--lmax", type=int, default=2)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    import torch.distributed as dist
+
+    from ase_dm2.io.structures import parse_type_map, read_structures
+    from ase_dm2.network.denoiser import DenoiserConfig
+    from ase_dm2.training.trainer import MODEL, Trainer, TrainingSettings
+
+    type_map = parse_type_map(args.types) if args.types else None
+    read = dict(type_map=type_map, rate_key=args.rate_key, rate_from_name=args.rate_from_filename)
+    structures = read_structures(args.files, **read)
+    validation = read_structures(args.validation, **read) if args.validation else None
+    species = sorted({s for a in structures + (validation or []) for s in a.get_chemical_symbols()})
+    config = DenoiserConfig(species=species, cutoff=args.cutoff, num_layers=args.num_layers,
+                            hidden_scalars=args.hidden_scalars, hidden_vectors=args.hidden_vectors,
+                            lmax=args.lmax, conditional=not args.unconditional)
+    settings = TrainingSettings(**{f.name: getattr(args, f.name) for f in fields(TrainingSettings)
+                                   if hasattr(args, f.name)})
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if distributed:
+        dist.init_process_group("nccl" if args.device.startswith("cuda") else "gloo")
+    try:
+        trainer = Trainer(structures, args.out_dir, config, settings, validation)
+        if args.resume:
+            trainer.resume()
+        trainer.run()
+    finally:
+        if distributed:
+            dist.destroy_process_group()
+    if trainer.rank == 0:
+        print(f"model written to {Path(args.out_dir) / MODEL}")
+    return 0

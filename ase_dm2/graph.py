@@ -1,0 +1,94 @@
+"""Neighbour graphs of one or many structures, built with vesin's compiled neighbour list.
+
+Several structures of different sizes, cells and species are concatenated into
+one disconnected graph; `batch` tells which structure each atom belongs to.
+Periodic cells of any shape, partly periodic and finite (non-periodic) systems
+are all handled: along a non-periodic axis no image is ever taken.
+"""
+from dataclasses import dataclass, fields, replace
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+import vesin
+
+
+def neighbor_pairs(positions: np.ndarray, cell: np.ndarray, pbc, cutoff: float):
+    """Full list of pairs (i, j, S) with |r_j - r_i + S @ cell| < cutoff."""
+    pbc = np.broadcast_to(np.asarray(pbc, dtype=bool), (3,))
+    cell = np.where(pbc[:, None], np.asarray(cell, dtype=np.float64), 0.0)
+    nl = vesin.NeighborList(cutoff=float(cutoff), full_list=True)
+    i, j, shifts = nl.compute(np.asarray(positions, dtype=np.float64), cell, [bool(p) for p in pbc], "ijS")
+    return i.astype(np.int64), j.astype(np.int64), shifts
+
+
+@dataclass
+class Graph:
+    """Atoms and edges of a batch of structures, as torch tensors.
+
+    Edge e connects `center[e]` to `neighbor[e]`; its vector is
+    positions[neighbor] - positions[center] + offsets[e], where `offsets` is the
+    Cartesian lattice translation of the periodic image.
+    """
+
+    species: torch.Tensor
+    positions: torch.Tensor
+    batch: torch.Tensor
+    center: torch.Tensor
+    neighbor: torch.Tensor
+    offsets: torch.Tensor
+    rate: Optional[torch.Tensor] = None
+    num_structures: int = 1
+
+    def edge_vectors(self) -> torch.Tensor:
+        return self.positions[self.neighbor] - self.positions[self.center] + self.offsets
+
+    def to(self, device=None, dtype=None) -> "Graph":
+        def move(t):
+            if not isinstance(t, torch.Tensor):
+                return t
+            return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+
+        return replace(self, **{f.name: move(getattr(self, f.name)) for f in fields(self)})
+
+
+def build_graph(
+    structures: Sequence,
+    species: Sequence[str],
+    cutoff: float,
+    rates: Optional[Sequence[float]] = None,
+    dtype=torch.float32,
+) -> Graph:
+    """One graph for a list of ASE Atoms; `species` maps symbols to indices."""
+    index = {s: k for k, s in enumerate(species)}
+    parts, offset = [], 0
+    for k, atoms in enumerate(structures):
+        symbols = atoms.get_chemical_symbols()
+        unknown = sorted(set(symbols) - set(index))
+        if unknown:
+            raise ValueError(
+                f"structure {k} contains {', '.join(unknown)}, which the model does not know "
+                f"(model species: {', '.join(species)}); use a model trained on these elements"
+            )
+        i, j, shifts = neighbor_pairs(atoms.positions, atoms.cell.array, atoms.pbc, cutoff)
+        parts.append(
+            dict(
+                species=np.array([index[s] for s in symbols], dtype=np.int64),
+                positions=atoms.positions,
+                batch=np.full(len(atoms), k, dtype=np.int64),
+                center=i + offset,
+                neighbor=j + offset,
+                offsets=shifts @ atoms.cell.array,
+            )
+        )
+        offset += len(atoms)
+    tensors = {
+        name: torch.from_numpy(np.concatenate([p[name] for p in parts]))
+        for name in ("species", "positions", "batch", "center", "neighbor", "offsets")
+    }
+    for name in ("positions", "offsets"):
+        tensors[name] = tensors[name].to(dtype)
+    rate = None if rates is None else torch.as_tensor(np.asarray(rates, dtype=np.float64), dtype=dtype)
+    if rate is not None and rate.shape != (len(structures),):
+        raise ValueError(f"got {rate.numel()} cooling rates for {len(structures)} structures; give one per structure")
+    return Graph(**tensors, rate=rate, num_structures=len(structures))

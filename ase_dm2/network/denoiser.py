@@ -1,0 +1,135 @@
+"""The denoiser: an E(3)-equivariant network predicting each atom's noise displacement."""
+from dataclasses import asdict, dataclass, field
+from typing import Optional, Sequence
+
+import torch
+from ase.data import atomic_numbers
+from e3nn import o3
+from e3nn.nn import Gate
+
+from ase_dm2.graph import Graph, build_graph
+from ase_dm2.network.conditioning import RateEmbedding
+from ase_dm2.network.interaction import Interaction
+from ase_dm2.network.radial import RadialBasis
+
+
+@dataclass(frozen=True)
+class DenoiserConfig:
+    """Architecture hyperparameters; defaults follow DM2 (DESIGN section 1)."""
+
+    species: tuple
+    cutoff: float = 5.0
+    num_layers: int = 3
+    embedding_dim: int = 8
+    hidden_scalars: int = 64
+    hidden_vectors: int = 32
+    lmax: int = 2
+    num_basis: int = 16
+    radial_hidden: int = 64
+    envelope_p: int = 6
+    avg_num_neighbors: float = 12.0
+    conditional: bool = False
+    log_rate_range: tuple = (-2.0, 3.0)
+    num_rate_basis: int = 9
+    rate_hidden: int = 64
+
+    def __post_init__(self):
+        species = tuple(sorted(set(self.species), key=lambda s: atomic_numbers[s]))
+        object.__setattr__(self, "species", species)
+        object.__setattr__(self, "log_rate_range", tuple(float(v) for v in self.log_rate_range))
+
+    @property
+    def hidden_irreps(self) -> o3.Irreps:
+        return o3.Irreps(f"{self.hidden_scalars}x0e + {self.hidden_vectors}x1o")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["species"], d["log_rate_range"] = list(self.species), list(self.log_rate_range)
+        return d
+
+
+class Denoiser(torch.nn.Module):
+    """x_noisy -> predicted displacement eps (Å) with x_clean = x_noisy - eps.
+
+    Holds, besides the weights, what generation needs: the density model and
+    the training provenance, both saved in the model file.
+    """
+
+    def __init__(self, config: DenoiserConfig, density_model=None, provenance: Optional[dict] = None):
+        super().__init__()
+        self.config = config
+        self.density_model = density_model
+        self.provenance = dict(provenance or {})
+        c = config
+        n = len(c.species)
+        self.embed_features = torch.nn.Embedding(n, c.embedding_dim)
+        self.embed_attributes = torch.nn.Embedding(n, c.embedding_dim)
+        irreps_attr = o3.Irreps(f"{c.embedding_dim}x0e")
+        self.irreps_edge = o3.Irreps.spherical_harmonics(c.lmax)
+        self.radial_basis = RadialBasis(c.cutoff, c.num_basis, c.envelope_p)
+
+        hidden = c.hidden_irreps
+        scalars, vectors = o3.Irreps(f"{c.hidden_scalars}x0e"), o3.Irreps(f"{c.hidden_vectors}x1o")
+        irreps = irreps_attr
+        self.interactions, self.gates = torch.nn.ModuleList(), torch.nn.ModuleList()
+        for _ in range(c.num_layers):
+            gate = Gate(
+                scalars, [torch.nn.functional.silu],
+                o3.Irreps(f"{c.hidden_vectors}x0e"), [torch.sigmoid],
+                vectors,
+            )
+            self.interactions.append(
+                Interaction(irreps, irreps_attr, self.irreps_edge, gate.irreps_in,
+                            c.num_basis, c.radial_hidden, c.avg_num_neighbors)
+            )
+            self.gates.append(gate)
+            irreps = hidden
+        self.output = o3.FullyConnectedTensorProduct(hidden, irreps_attr, "1x1o")
+        self.rate_embedding = (
+            RateEmbedding(c.hidden_scalars, c.log_rate_range, c.num_rate_basis, c.rate_hidden)
+            if c.conditional else None
+        )
+
+    @property
+    def species(self) -> tuple:
+        return self.config.species
+
+    @property
+    def cutoff(self) -> float:
+        return self.config.cutoff
+
+    @property
+    def conditional(self) -> bool:
+        return self.config.conditional
+
+    def graph(self, structures: Sequence, rates: Optional[Sequence[float]] = None) -> Graph:
+        """The graph of a list of Atoms at this model's cutoff, species order and dtype."""
+        if self.conditional and rates is None:
+            raise ValueError("this model is conditional on the cooling rate: give rate=... (K/ps)")
+        param = next(self.parameters())
+        graph = build_graph(structures, self.species, self.cutoff, rates if self.conditional else None)
+        return graph.to(device=param.device, dtype=param.dtype)
+
+    def forward(self, graph: Graph) -> torch.Tensor:
+        vectors = graph.edge_vectors()
+        lengths = vectors.norm(dim=-1)
+        edge_sh = o3.spherical_harmonics(self.irreps_edge, vectors, normalize=True, normalization="component")
+        edge_basis = self.radial_basis(lengths)
+        attr = self.embed_attributes(graph.species)
+        x = self.embed_features(graph.species)
+        condition = None
+        if self.rate_embedding is not None:
+            if graph.rate is None:
+                raise ValueError("this model is conditional on the cooling rate, but the graph has no rate")
+            condition = self.rate_embedding(graph.rate)[graph.batch]
+        for interaction, gate in zip(self.interactions, self.gates):
+            x = gate(interaction(x, attr, graph.center, graph.neighbor, edge_sh, edge_basis))
+            if condition is not None:
+                x = torch.cat([x[:, : self.config.hidden_scalars] + condition, x[:, self.config.hidden_scalars :]], 1)
+        return self.output(x, attr)
+
+    def save(self, path) -> None:
+        """Write weights and metadata to a safe (safetensors) model file, atomically."""
+        from ase_dm2.io.modelfile import save_model
+
+        save_model(self, path)

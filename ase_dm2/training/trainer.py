@@ -1,0 +1,270 @@
+"""Training a Denoiser by denoising score matching (DM2's recipe), resumable and data-parallel.
+
+Every step draws a batch of structures, gives each one sigma ~ U[0.001, 0.75] Å
+and per-coordinate Gaussian noise of that scale, and minimises
+MSE(model(noisy), noise) with AdamW. Under torchrun the global batch is split
+across processes (DistributedDataParallel); all processes draw the same random
+numbers, so a run is reproducible whatever the number of processes.
+"""
+import csv
+import datetime
+import hashlib
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from tqdm.auto import tqdm
+
+from ase_dm2.density import DensityModel, density_of
+from ase_dm2.io.atomic import atomic_path
+from ase_dm2.io.structures import RATE_KEY, cooling_rates
+from ase_dm2.network.denoiser import Denoiser, DenoiserConfig
+from ase_dm2.training.noise import noisy_copy
+
+CHECKPOINT = "checkpoint.pt"
+MODEL = "model.safetensors"
+
+
+@dataclass
+class TrainingSettings:
+    """Optimisation settings; defaults are DM2's."""
+
+    steps: int = 20000
+    batch_size: int = 16
+    learning_rate: float = 2e-4
+    weight_decay: float = 0.01
+    sigma_min: float = 0.001
+    sigma_max: float = 0.75
+    validation_fraction: float = 0.1
+    validation_interval: int = 200
+    validation_sigmas: int = 4
+    checkpoint_interval: int = 1000
+    seed: int = 0
+    device: str = "cpu"
+    rate_key: str = RATE_KEY
+
+
+def _rank_and_world():
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _file_digest(path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:16]
+
+
+def split_validation(structures: Sequence, fraction: float, seed: int):
+    """(train, validation): a seeded random `fraction` held out, at least one if there are two or more."""
+    n_val = int(round(fraction * len(structures)))
+    if fraction > 0 and len(structures) > 1:
+        n_val = max(1, n_val)
+    order = np.random.default_rng(seed).permutation(len(structures))
+    val = [structures[k] for k in sorted(order[:n_val])]
+    train = [structures[k] for k in sorted(order[n_val:])]
+    return train, val
+
+
+class Trainer:
+    """Trains a Denoiser on ASE structures, writing checkpoints, loss curves and the model to `out_dir`."""
+
+    def __init__(self, structures: Sequence, out_dir, config: DenoiserConfig, settings: TrainingSettings = None,
+                 validation: Optional[Sequence] = None):
+        self.settings = settings = settings or TrainingSettings()
+        self.out_dir = Path(out_dir)
+        self.rank, self.world = _rank_and_world()
+        if settings.device.startswith("cuda") and not torch.cuda.is_available():
+            raise RuntimeError("--device cuda was asked for, but torch sees no CUDA GPU; use --device cpu")
+        self.device = torch.device(settings.device)
+        if self.device.type == "cuda" and self.world > 1:
+            self.device = torch.device("cuda", self.rank % torch.cuda.device_count())
+        if validation is None:
+            structures, validation = split_validation(list(structures), settings.validation_fraction, settings.seed)
+        if not structures:
+            raise ValueError("no training structures left after the validation split; give more structures")
+        self.train_set, self.validation_set = list(structures), list(validation)
+        self.rates = self.val_rates = None
+        if config.conditional:
+            self.rates = cooling_rates(self.train_set, settings.rate_key)
+            self.val_rates = cooling_rates(self.validation_set, settings.rate_key)
+        model = Denoiser(config, self._fit_density(), self._provenance(config))
+        self.model = model.to(self.device)
+        self.ddp = (
+            torch.nn.parallel.DistributedDataParallel(self.model) if self.world > 1 else self.model
+        )
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+        )
+        self.generator = torch.Generator().manual_seed(settings.seed)
+        self.step = 0
+        self.history = []
+
+    def _fit_density(self):
+        periodic = [a for a in self.train_set if a.pbc.all()]
+        if not periodic:
+            return None
+        rates = None
+        if self.rates is not None:
+            rates = [r for a, r in zip(self.train_set, self.rates) if a.pbc.all()]
+            if len(set(rates)) < 2:
+                rates = None
+        return DensityModel.fit(rates, [density_of(a) for a in periodic])
+
+    def _provenance(self, config) -> dict:
+        sources = sorted({a.info.get("source", "?") for a in self.train_set + self.validation_set})
+        return {
+            "training_files": [
+                {"name": Path(s).name, "sha256": _file_digest(s)} if Path(s).is_file() else {"name": s} for s in sources
+            ],
+            "num_train": len(self.train_set),
+            "num_validation": len(self.validation_set),
+            "settings": asdict(self.settings),
+            "processes": self.world,
+            "torch": torch.__version__,
+        }
+
+    # -- one step -------------------------------------------------------------------------
+    def _loss(self, model, noisy, noise, rates) -> torch.Tensor:
+        graph = self.model.graph(noisy, rates)
+        target = torch.from_numpy(np.concatenate(noise)).to(graph.positions)
+        return torch.nn.functional.mse_loss(model(graph), target)
+
+    def train_step(self) -> float:
+        """One optimiser step on a global batch of `batch_size` structures."""
+        s = self.settings
+        sigmas = (s.sigma_min, s.sigma_max)
+        indices = torch.randint(len(self.train_set), (s.batch_size,), generator=self.generator).tolist()
+        # every process draws the noise of the whole batch, then keeps its own share
+        samples = [noisy_copy(self.train_set[k], self.generator, sigmas) for k in indices]
+        share = slice(self.rank * s.batch_size // self.world, (self.rank + 1) * s.batch_size // self.world)
+        noisy, noise = zip(*samples[share])
+        rates = None if self.rates is None else [self.rates[k] for k in indices[share]]
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self._loss(self.ddp, noisy, noise, rates)
+        loss.backward()
+        self.optimizer.step()
+        self.step += 1
+        loss = loss.detach()
+        if self.world > 1:
+            dist.all_reduce(loss)
+            loss /= self.world
+        return float(loss)
+
+    @torch.no_grad()
+    def validation_loss(self) -> float:
+        """MSE on the held-out structures at fixed sigmas and fixed noise (comparable across steps)."""
+        if not self.validation_set:
+            return math.nan
+        s = self.settings
+        generator = torch.Generator().manual_seed(s.seed + 1)
+        self.model.eval()
+        losses = []
+        for sigma in np.linspace(s.sigma_min, s.sigma_max, s.validation_sigmas):
+            for k, atoms in enumerate(self.validation_set):
+                noisy, noise = noisy_copy(atoms, generator, (sigma, sigma))
+                rates = None if self.val_rates is None else [self.val_rates[k]]
+                losses.append(float(self._loss(self.model, [noisy], [noise], rates)))
+        return float(np.mean(losses))
+
+    # -- the loop, checkpoints and outputs ------------------------------------------------
+    def run(self, steps: Optional[int] = None, progress: bool = True) -> Denoiser:
+        """Train until `steps` in total (default: settings.steps), then write the model."""
+        s = self.settings
+        steps = s.steps if steps is None else steps
+        bar = tqdm(total=steps, initial=self.step, desc="training", disable=not progress or self.rank != 0,
+                   unit="step")
+        window = []
+        while self.step < steps:
+            window.append(self.train_step())
+            bar.update(1)
+            if self.step % s.validation_interval == 0 or self.step == steps:
+                record = {"step": self.step, "train_loss": float(np.mean(window)), "validation_loss": math.nan}
+                if self.rank == 0:
+                    record["validation_loss"] = self.validation_loss()
+                self.history.append(record)
+                bar.set_postfix(loss=f"{record['train_loss']:.4g}", val=f"{record['validation_loss']:.4g}")
+                window = []
+            if self.step % s.checkpoint_interval == 0 or self.step == steps:
+                self.save_checkpoint()
+        bar.close()
+        self.finish()
+        return self.model
+
+    def save_checkpoint(self) -> None:
+        """Everything needed to continue exactly: weights, optimiser, step, RNG, history."""
+        if self.rank != 0:
+            return
+        state = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "step": self.step,
+            "rng": self.generator.get_state(),
+            "history": self.history,
+            "config": self.model.config.to_dict(),
+        }
+        with atomic_path(self.out_dir / CHECKPOINT) as tmp:
+            torch.save(state, tmp)
+
+    def resume(self) -> None:
+        """Continue from out_dir/checkpoint.pt (weights-only load: no code is unpickled)."""
+        path = self.out_dir / CHECKPOINT
+        if not path.is_file():
+            raise FileNotFoundError(f"nothing to resume: {path} does not exist (train without --resume first)")
+        state = torch.load(path, map_location=self.device, weights_only=True)
+        if state["config"] != self.model.config.to_dict():
+            raise ValueError(f"{path} was written for another architecture or species; resume with the same settings")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["rng"])
+        self.step = int(state["step"])
+        self.history = list(state["history"])
+
+    def finish(self) -> None:
+        """Write the model file (with final losses in its provenance) and the loss curves."""
+        if self.rank != 0:
+            return
+        last = self.history[-1] if self.history else {}
+        self.model.provenance.update(
+            steps=self.step,
+            final_train_loss=last.get("train_loss"),
+            final_validation_loss=last.get("validation_loss"),
+            finished=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            device=str(self.device),
+        )
+        self.model.save(self.out_dir / MODEL)
+        write_loss_curves(self.history, self.out_dir)
+
+
+def write_loss_curves(history, out_dir) -> None:
+    """losses.csv and losses.png in out_dir."""
+    out_dir = Path(out_dir)
+    with atomic_path(out_dir / "losses.csv") as tmp:
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=["step", "train_loss", "validation_loss"])
+            writer.writeheader()
+            writer.writerows(history)
+    if not history:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [h["step"] for h in history]
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(steps, [h["train_loss"] for h in history], label="train")
+    ax.plot(steps, [h["validation_loss"] for h in history], label="validation")
+    ax.set_xlabel("step")
+    ax.set_ylabel("MSE (Å²)")
+    ax.set_yscale("log")
+    ax.legend()
+    fig.tight_layout()
+    with atomic_path(out_dir / "losses.png") as tmp:
+        fig.savefig(tmp, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,91 @@
+"""Symmetries of the denoiser, to float32 precision: E(3) equivariance, invariances, periodic images."""
+import numpy as np
+import pytest
+import torch
+from e3nn import o3
+
+from conftest import random_silica, tiny_model
+
+TRICLINIC = [[9.0, 0.0, 0.0], [2.5, 8.5, 0.0], [-1.5, 2.0, 9.5]]
+
+
+def predict(model, atoms, rate=1.0):
+    with torch.no_grad():
+        return model(model.graph([atoms], [rate] if model.conditional else None)).double().numpy()
+
+
+@pytest.fixture(params=[False, True], ids=["unconditional", "conditional"])
+def model(request):
+    return tiny_model(conditional=request.param)
+
+
+@pytest.fixture
+def atoms():
+    return random_silica(12, cell=TRICLINIC, seed=3)
+
+
+def assert_close(a, b):
+    scale = max(np.abs(a).max(), 1e-3)
+    np.testing.assert_allclose(a, b, atol=2e-5 * scale, rtol=0)
+
+
+def test_output_shape_and_nonzero(model, atoms):
+    out = predict(model, atoms)
+    assert out.shape == (len(atoms), 3)
+    assert np.abs(out).max() > 1e-4
+
+
+@pytest.mark.parametrize("proper", [True, False], ids=["rotation", "reflection"])
+def test_rotation_and_reflection_equivariance(model, atoms, proper):
+    torch.manual_seed(1)
+    rotation = o3.rand_matrix().double().numpy()
+    if not proper:
+        rotation = rotation @ np.diag([1.0, 1.0, -1.0])
+    transformed = atoms.copy()
+    transformed.set_cell(atoms.cell.array @ rotation.T)
+    transformed.positions = atoms.positions @ rotation.T
+    assert_close(predict(model, transformed), predict(model, atoms) @ rotation.T)
+
+
+def test_translation_invariance(model, atoms):
+    moved = atoms.copy()
+    moved.positions += [3.1, -7.2, 0.4]
+    moved.wrap()
+    assert_close(predict(model, moved), predict(model, atoms))
+
+
+def test_permutation_equivariance(model, atoms):
+    order = np.random.default_rng(0).permutation(len(atoms))
+    assert_close(predict(model, atoms[order]), predict(model, atoms)[order])
+
+
+def test_supercell_gives_same_per_atom_outputs(model, atoms):
+    out = predict(model, atoms)
+    supercell = predict(model, atoms.repeat((2, 2, 2)))
+    assert_close(supercell, np.tile(out, (8, 1)))
+
+
+def test_output_is_smooth_at_the_cutoff():
+    model = tiny_model(num_layers=1)
+    from ase import Atoms
+
+    def displacement(r):
+        pair = Atoms("SiO", positions=[[0, 0, 0], [r, 0, 0]], pbc=False)
+        return predict(model, pair)
+
+    inside, outside = displacement(model.cutoff - 1e-3), displacement(model.cutoff + 1e-3)
+    isolated = predict(model, Atoms("Si", positions=[[0, 0, 0]], pbc=False))
+    np.testing.assert_allclose(inside[0], isolated[0], atol=1e-6)
+    np.testing.assert_allclose(outside[0], isolated[0], atol=1e-7)
+
+
+def test_conditioning_changes_output_but_keeps_equivariance():
+    model = tiny_model(conditional=True)
+    atoms = random_silica(8, seed=5)
+    assert np.abs(predict(model, atoms, 0.1) - predict(model, atoms, 100.0)).max() > 1e-5
+
+
+def test_conditional_model_requires_rate():
+    model = tiny_model(conditional=True)
+    with pytest.raises(ValueError, match="rate"):
+        model.graph([random_silica(4)])
