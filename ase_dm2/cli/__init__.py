@@ -2,9 +2,9 @@
 import argparse
 import sys
 
-from ase_dm2.cli import train
+from ase_dm2.cli import generate, train
 
-SUBCOMMANDS = [train]
+SUBCOMMANDS = [train, generate]
 
 
 def build_parser() -> argparse.ArgumentParser:

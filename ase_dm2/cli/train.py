@@ -1,4 +1,5 @@
 """ase-dm2 train: train a denoiser on ASE-readable structure files."""
+import datetime
 import os
 from dataclasses import fields
 from pathlib import Path
@@ -56,12 +57,15 @@ def run(args) -> int:
                                    if hasattr(args, f.name)})
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if distributed:
-        dist.init_process_group("nccl" if args.device.startswith("cuda") else "gloo")
+        dist.init_process_group("nccl" if args.device.startswith("cuda") else "gloo",
+                                timeout=datetime.timedelta(minutes=30))
     try:
         trainer = Trainer(structures, args.out_dir, config, settings, validation)
         if args.resume:
             trainer.resume()
         trainer.run()
+        if distributed:
+            dist.barrier()  # rank 0 has written the model before anyone leaves
     finally:
         if distributed:
             dist.destroy_process_group()

@@ -17,6 +17,7 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 import torch.distributed as dist
+from ase.formula import Formula
 from tqdm.auto import tqdm
 
 from ase_dm2.density import DensityModel, density_of
@@ -92,7 +93,9 @@ class Trainer:
         if config.conditional:
             self.rates = cooling_rates(self.train_set, settings.rate_key)
             self.val_rates = cooling_rates(self.validation_set, settings.rate_key)
-        model = Denoiser(config, self._fit_density(), self._provenance(config))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(settings.seed)  # reproducible initial weights
+            model = Denoiser(config, self._fit_density(), self._provenance(config))
         self.model = model.to(self.device)
         self.ddp = (
             torch.nn.parallel.DistributedDataParallel(self.model) if self.world > 1 else self.model
@@ -117,7 +120,11 @@ class Trainer:
 
     def _provenance(self, config) -> dict:
         sources = sorted({a.info.get("source", "?") for a in self.train_set + self.validation_set})
+        formula, _ = Formula(
+            "".join(a.get_chemical_formula(empirical=False) for a in self.train_set)
+        ).reduce()
         return {
+            "composition": formula.count(),
             "training_files": [
                 {"name": Path(s).name, "sha256": _file_digest(s)} if Path(s).is_file() else {"name": s} for s in sources
             ],

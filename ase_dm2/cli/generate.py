@@ -1,0 +1,55 @@
+"""ase-dm2 generate: amorphous structures from a model."""
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("generate", help="generate structures with a model",
+                              description="Generate amorphous structures by denoising random starts (DM2).")
+    p.add_argument("model", help="bundled model name or model file")
+    size = p.add_mutually_exclusive_group(required=True)
+    size.add_argument("--atoms", type=int, help="number of atoms")
+    size.add_argument("--formula-units", type=int, help="number of formula units")
+    p.add_argument("--formula", help="composition, e.g. SiO2 (default: the model's training composition)")
+    p.add_argument("--rate", type=float, help="cooling rate in K/ps (conditional models)")
+    shape = p.add_mutually_exclusive_group()
+    shape.add_argument("--density", type=float, help="density in g/cm3 (default: predicted from the rate)")
+    shape.add_argument("--cell", type=float, nargs="+", metavar="X",
+                       help="cell as 3 lengths, 6 parameters (a b c alpha beta gamma) or 9 matrix entries (Å)")
+    p.add_argument("--aspect", type=float, nargs=3, default=(1.0, 1.0, 1.0), metavar=("A", "B", "C"),
+                   help="edge ratios of an orthorhombic box (default: cube)")
+    p.add_argument("--pore-radius", type=float, help="cylindrical pore radius in Å (hexagonal cell)")
+    p.add_argument("--steps", type=int, default=3000, help="denoising steps (DM2 schedule shape; default 3000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-samples", type=int, default=1)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("-o", "--output", required=True, help="output file, one frame per sample (e.g. out.extxyz)")
+    p.add_argument("--trajectory", help="denoising trajectory (.traj; one per sample when several)")
+    p.add_argument("--log", help="log file of step, sigma and mean displacement ('-' for stdout)")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    import ase.io
+    import numpy as np
+    import torch
+
+    from ase_dm2.io.atomic import atomic_path
+    from ase_dm2.io.modelfile import load_model
+    from ase_dm2.sampling.generate import generate
+    from ase_dm2.sampling.schedule import NoiseSchedule
+
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was asked for, but torch sees no CUDA GPU; use --device cpu")
+    cell = None
+    if args.cell:
+        if len(args.cell) not in (3, 6, 9):
+            raise ValueError(f"--cell takes 3, 6 or 9 numbers, got {len(args.cell)}")
+        cell = np.reshape(args.cell, (3, 3)) if len(args.cell) == 9 else args.cell
+    model = load_model(args.model, device=args.device)
+    samples = generate(model, n_atoms=args.atoms, formula_units=args.formula_units, composition=args.formula,
+                       rate=args.rate, density=args.density, cell=cell, aspect=args.aspect,
+                       pore_radius=args.pore_radius, schedule=NoiseSchedule.dm2(args.steps), seed=args.seed,
+                       n_samples=args.n_samples, trajectory=args.trajectory, logfile=args.log)
+    with atomic_path(args.output) as tmp:
+        ase.io.write(tmp, samples, format=ase.io.formats.filetype(args.output, read=False))
+    print(f"{len(samples)} structure(s) written to {args.output}")
+    return 0

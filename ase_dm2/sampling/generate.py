@@ -1,0 +1,62 @@
+"""One call from a model to finished samples: build starting structures, denoise each one."""
+from pathlib import Path
+from typing import Optional
+
+from tqdm.auto import tqdm
+
+from ase_dm2.build import porous_structure, random_structure
+from ase_dm2.io.structures import RATE_KEY
+from ase_dm2.sampling.dynamics import DiffusionDynamics
+from ase_dm2.sampling.schedule import NoiseSchedule
+
+
+def default_composition(model) -> dict:
+    """The training composition stored in the model, needed when none is given."""
+    composition = model.provenance.get("composition")
+    if composition is None:
+        if len(model.species) == 1:
+            return {model.species[0]: 1}
+        raise ValueError(f"the model does not record its composition; give one (e.g. --formula) "
+                         f"made of {', '.join(model.species)}")
+    return composition
+
+
+def trajectory_path(trajectory, sample: int, n_samples: int):
+    """gen.traj for one sample; gen_0.traj, gen_1.traj... for several."""
+    if trajectory is None or n_samples == 1:
+        return trajectory
+    path = Path(trajectory)
+    return path.with_name(f"{path.stem}_{sample}{path.suffix}")
+
+
+def generate(model, n_atoms: Optional[int] = None, formula_units: Optional[int] = None, composition=None,
+             rate: Optional[float] = None, density: Optional[float] = None, cell=None, aspect=(1.0, 1.0, 1.0),
+             pore_radius: Optional[float] = None, schedule: Optional[NoiseSchedule] = None, seed: int = 0,
+             n_samples: int = 1, trajectory=None, logfile=None, progress: bool = True) -> list:
+    """`n_samples` generated structures; sample k uses seed + k for its start and its noise."""
+    if model.conditional and rate is None:
+        raise ValueError("this model is conditional on the cooling rate: give a rate in K/ps")
+    composition = composition or default_composition(model)
+    schedule = schedule or NoiseSchedule()
+    samples = []
+    for k in range(n_samples):
+        common = dict(n_atoms=n_atoms, formula_units=formula_units, density=density, rate=rate, model=model,
+                      seed=seed + k)
+        if pore_radius is not None:
+            if cell is not None:
+                raise ValueError("a porous structure builds its own hexagonal cell: give a density, not a cell")
+            atoms = porous_structure(composition, pore_radius, **common)
+        else:
+            atoms = random_structure(composition, cell=cell, aspect=aspect, **common)
+        dynamics = DiffusionDynamics(atoms, model, rate=rate, schedule=schedule, seed=seed + k,
+                                     trajectory=trajectory_path(trajectory, k, n_samples), logfile=logfile,
+                                     loginterval=max(1, schedule.steps // 100))
+        with dynamics, tqdm(total=schedule.steps, desc=f"sample {k + 1}/{n_samples}", unit="step",
+                            disable=not progress) as bar:
+            for _ in dynamics.irun(schedule.steps):
+                bar.update(1 if dynamics.nsteps else 0)
+        atoms.info.update(seed=seed + k, generator="ase_dm2", steps=schedule.steps)
+        if rate is not None:
+            atoms.info[RATE_KEY] = float(rate)
+        samples.append(atoms)
+    return samples

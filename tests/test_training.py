@@ -1,0 +1,130 @@
+"""Training: loss goes down, resume is exact, bad input is refused cleanly, DDP over gloo works."""
+import os
+import subprocess
+import sys
+
+import ase.io
+import numpy as np
+import pytest
+import torch
+
+from ase_dm2 import load_model
+from ase_dm2.io.structures import read_structures
+from ase_dm2.training import Trainer, TrainingSettings
+from conftest import random_silica, tiny_config
+
+FAST = dict(batch_size=2, validation_interval=2, checkpoint_interval=100, learning_rate=5e-3)
+
+
+def small_set(n=4):
+    structures = []
+    for k in range(n):
+        atoms = random_silica(8, seed=k)
+        atoms.info["cooling_rate"] = [0.1, 1.0, 10.0, 100.0][k % 4]
+        structures.append(atoms)
+    return structures
+
+
+def test_short_training_lowers_validation_loss(shared_data, tmp_path):
+    files = [shared_data / "a-SiO2" / f"sio2_3000_glass_1k_sample{k}.dat" for k in (0, 1)]
+    train, val = read_structures(files[:1]), read_structures(files[1:])
+    config = tiny_config(num_layers=1)
+    trainer = Trainer(train, tmp_path, config, TrainingSettings(steps=30, **{**FAST, "batch_size": 1, "validation_interval": 10, "learning_rate": 3e-2}),
+                      validation=val)
+    before = trainer.validation_loss()
+    trainer.run(progress=False)
+    after = trainer.history[-1]["validation_loss"]
+    assert after < 0.85 * before
+    model = load_model(tmp_path / "model.safetensors")
+    assert model.provenance["steps"] == 30
+    assert model.provenance["final_validation_loss"] == pytest.approx(after)
+    assert model.density_model.predict() == pytest.approx(2.139, abs=0.01)
+    assert (tmp_path / "losses.csv").read_text().count("\n") == 1 + 3
+    assert (tmp_path / "losses.png").stat().st_size > 1000
+
+
+def test_resume_continues_exactly(tmp_path):
+    config = tiny_config(conditional=True)
+    settings = TrainingSettings(steps=4, **FAST)
+    straight = Trainer(small_set(), tmp_path / "a", config, settings)
+    straight.run(progress=False)
+
+    first = Trainer(small_set(), tmp_path / "b", config, settings)
+    first.run(steps=2, progress=False)
+    resumed = Trainer(small_set(), tmp_path / "b", config, settings)
+    resumed.resume()
+    assert resumed.step == 2
+    resumed.run(progress=False)
+
+    for name, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[name]), name
+    a, b = straight.optimizer.state_dict()["state"], resumed.optimizer.state_dict()["state"]
+    assert all(torch.equal(a[k]["exp_avg_sq"], b[k]["exp_avg_sq"]) for k in a)
+    assert [h["train_loss"] for h in straight.history] == [h["train_loss"] for h in resumed.history]
+    assert load_model(tmp_path / "b" / "model.safetensors").provenance["steps"] == 4
+
+
+def test_conditional_training_fits_density_on_rate(tmp_path):
+    trainer = Trainer(small_set(), tmp_path, tiny_config(conditional=True),
+                      TrainingSettings(steps=1, validation_fraction=0, **FAST))
+    density = trainer.model.density_model
+    assert density.conditional and density.log_rate_range == (-1.0, 2.0)
+
+
+@pytest.mark.parametrize("problem, message", [
+    ("no_rate", "no cooling rate"),
+    ("nan", "NaN or infinite"),
+    ("zero_cell", "zero or degenerate"),
+    ("unreadable", "ASE cannot read"),
+])
+def test_bad_input_is_refused_before_anything_is_written(tmp_path, problem, message):
+    structures = small_set()
+    path = tmp_path / "data.extxyz"
+    if problem == "no_rate":
+        del structures[1].info["cooling_rate"]
+    if problem == "nan":
+        structures[2].positions[0, 0] = np.nan
+    if problem == "zero_cell":
+        structures[0].cell[2] = 0.0
+    ase.io.write(path, structures)
+    if problem == "unreadable":
+        path.write_text("this is not a structure\n")
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match=message):
+        read = read_structures([path])
+        Trainer(read, out, tiny_config(conditional=True), TrainingSettings(steps=1, **FAST))
+    assert not out.exists()
+
+
+def test_validation_species_unknown_to_model(tmp_path):
+    from ase import Atoms
+
+    stranger = Atoms("Cu2", positions=[[0, 0, 0], [2, 0, 0]], cell=[6, 6, 6], pbc=True)
+    trainer = Trainer(small_set(), tmp_path, tiny_config(), TrainingSettings(steps=1, **FAST), validation=[stranger])
+    with pytest.raises(ValueError, match="does not know"):
+        trainer.validation_loss()
+
+
+def _train_cli(args, nproc=None, cwd=None):
+    command = [sys.executable, "-m", "ase_dm2", "train"] + args
+    if nproc:
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+                   "-m", "ase_dm2", "train"] + args
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def test_data_parallel_training_with_gloo_matches_one_process(tmp_path):
+    data = tmp_path / "data.extxyz"
+    ase.io.write(data, small_set())
+    common = [str(data), "--steps", "3", "--batch-size", "4", "--layers", "1", "--hidden-scalars", "8",
+              "--hidden-vectors", "4", "--validation-fraction", "0", "--lr", "5e-3"]
+    _train_cli(common + ["-o", str(tmp_path / "single")])
+    _train_cli(common + ["-o", str(tmp_path / "ddp")], nproc=2)
+    single = load_model(tmp_path / "single" / "model.safetensors")
+    ddp = load_model(tmp_path / "ddp" / "model.safetensors")
+    assert ddp.provenance["processes"] == 2
+    for name, value in single.state_dict().items():
+        torch.testing.assert_close(ddp.state_dict()[name], value, atol=1e-5, rtol=1e-4)
