@@ -13,13 +13,13 @@ import torch
 import vesin
 
 
-def neighbor_pairs(positions: np.ndarray, cell: np.ndarray, pbc, cutoff: float):
-    """Full list of pairs (i, j, S) with |r_j - r_i + S @ cell| < cutoff."""
+def neighbor_pairs(positions: np.ndarray, cell: np.ndarray, pbc, cutoff: float, quantities: str = "ijS"):
+    """Full list of pairs with |r_j - r_i + S @ cell| < cutoff, as vesin's `quantities` (i, j, S, d, D)."""
     pbc = np.broadcast_to(np.asarray(pbc, dtype=bool), (3,))
     cell = np.where(pbc[:, None], np.asarray(cell, dtype=np.float64), 0.0)
     nl = vesin.NeighborList(cutoff=float(cutoff), full_list=True)
-    i, j, shifts = nl.compute(np.asarray(positions, dtype=np.float64), cell, [bool(p) for p in pbc], "ijS")
-    return i.astype(np.int64), j.astype(np.int64), shifts
+    results = nl.compute(np.asarray(positions, dtype=np.float64), cell, [bool(p) for p in pbc], quantities)
+    return [r.astype(np.int64) if q in "ij" else r for q, r in zip(quantities, results)]
 
 
 @dataclass

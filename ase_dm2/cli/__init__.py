@@ -2,9 +2,9 @@
 import argparse
 import sys
 
-from ase_dm2.cli import generate, train
+from ase_dm2.cli import generate, import_dm2, train
 
-SUBCOMMANDS = [train, generate]
+SUBCOMMANDS = [train, generate, import_dm2]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,11 +12,13 @@ import safetensors.torch
 
 from ase_dm2.density import DensityModel
 from ase_dm2.io.atomic import atomic_path
+from ase_dm2.dm2.network import DM2Config, DM2Network
 from ase_dm2.network.denoiser import Denoiser, DenoiserConfig
 
 FORMAT = "ase_dm2.denoiser"
 FORMAT_VERSION = 1
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "models"
+ARCHITECTURES = {Denoiser.architecture: (Denoiser, DenoiserConfig), DM2Network.architecture: (DM2Network, DM2Config)}
 
 
 class ModelFileError(ValueError):
@@ -27,6 +29,7 @@ def save_model(model: Denoiser, path) -> None:
     metadata = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        "architecture": model.architecture,
         "config": model.config.to_dict(),
         "density_model": None if model.density_model is None else model.density_model.to_dict(),
         "provenance": model.provenance,
@@ -52,9 +55,13 @@ def resolve_model_path(name_or_path) -> Path:
     return path
 
 
-def load_model(name_or_path, device="cpu") -> Denoiser:
-    """A Denoiser from a bundled model name or a model file (.safetensors)."""
+def load_model(name_or_path, device="cpu"):
+    """A score model from a bundled model name, a model file (.safetensors) or a DM2 checkpoint (.pt)."""
     path = resolve_model_path(name_or_path)
+    if path.suffix == ".pt":
+        from ase_dm2.dm2.importer import import_dm2
+
+        return import_dm2(path).to(device)
     try:
         with safetensors.safe_open(str(path), framework="pt") as f:
             header = f.metadata() or {}
@@ -75,11 +82,12 @@ def load_model(name_or_path, device="cpu") -> Denoiser:
             f"{FORMAT_VERSION}: upgrade ase_dm2"
         )
     try:
-        config = DenoiserConfig(**metadata["config"])
-    except TypeError as error:
+        model_class, config_class = ARCHITECTURES[metadata.get("architecture", Denoiser.architecture)]
+        config = config_class(**metadata["config"])
+    except (KeyError, TypeError) as error:
         raise ModelFileError(f"{path} has an architecture this ase_dm2 does not know ({error}): upgrade ase_dm2") from error
     density = metadata.get("density_model")
-    model = Denoiser(config, None if density is None else DensityModel.from_dict(density), metadata.get("provenance"))
+    model = model_class(config, None if density is None else DensityModel.from_dict(density), metadata.get("provenance"))
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))

@@ -1,13 +1,14 @@
 """The denoiser: an E(3)-equivariant network predicting each atom's noise displacement."""
 from dataclasses import asdict, dataclass, field
-from typing import Optional, Sequence
+from typing import Optional
 
 import torch
 from ase.data import atomic_numbers
 from e3nn import o3
 from e3nn.nn import Gate
 
-from ase_dm2.graph import Graph, build_graph
+from ase_dm2.graph import Graph
+from ase_dm2.network.base import ScoreModel
 from ase_dm2.network.conditioning import RateEmbedding
 from ase_dm2.network.interaction import Interaction
 from ase_dm2.network.radial import RadialBasis
@@ -48,18 +49,17 @@ class DenoiserConfig:
         return d
 
 
-class Denoiser(torch.nn.Module):
+class Denoiser(ScoreModel):
     """x_noisy -> predicted displacement eps (Å) with x_clean = x_noisy - eps.
 
-    Holds, besides the weights, what generation needs: the density model and
-    the training provenance, both saved in the model file.
+    Holds, besides the weights, what generation needs (see ScoreModel): the
+    density model and the training provenance, both saved in the model file.
     """
 
+    architecture = "ase_dm2"
+
     def __init__(self, config: DenoiserConfig, density_model=None, provenance: Optional[dict] = None):
-        super().__init__()
-        self.config = config
-        self.density_model = density_model
-        self.provenance = dict(provenance or {})
+        super().__init__(config, density_model, provenance)
         c = config
         n = len(c.species)
         self.embed_features = torch.nn.Embedding(n, c.embedding_dim)
@@ -90,26 +90,6 @@ class Denoiser(torch.nn.Module):
             if c.conditional else None
         )
 
-    @property
-    def species(self) -> tuple:
-        return self.config.species
-
-    @property
-    def cutoff(self) -> float:
-        return self.config.cutoff
-
-    @property
-    def conditional(self) -> bool:
-        return self.config.conditional
-
-    def graph(self, structures: Sequence, rates: Optional[Sequence[float]] = None) -> Graph:
-        """The graph of a list of Atoms at this model's cutoff, species order and dtype."""
-        if self.conditional and rates is None:
-            raise ValueError("this model is conditional on the cooling rate: give rate=... (K/ps)")
-        param = next(self.parameters())
-        graph = build_graph(structures, self.species, self.cutoff, rates if self.conditional else None)
-        return graph.to(device=param.device, dtype=param.dtype)
-
     def forward(self, graph: Graph) -> torch.Tensor:
         vectors = graph.edge_vectors()
         lengths = vectors.norm(dim=-1)
@@ -127,9 +107,3 @@ class Denoiser(torch.nn.Module):
             if condition is not None:
                 x = torch.cat([x[:, : self.config.hidden_scalars] + condition, x[:, self.config.hidden_scalars :]], 1)
         return self.output(x, attr)
-
-    def save(self, path) -> None:
-        """Write weights and metadata to a safe (safetensors) model file, atomically."""
-        from ase_dm2.io.modelfile import save_model
-
-        save_model(self, path)

@@ -6,6 +6,7 @@ At a step with scale sigma_t, each atom coordinate gets Gaussian noise whose
 standard deviation is drawn uniformly in [sigma_min, sigma_t].
 """
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -37,8 +38,8 @@ class NoiseSchedule:
     def noisy_steps(self) -> int:
         return self.steps - self.noiseless_steps
 
-    def sigmas(self) -> np.ndarray:
-        """sigma_t for every step (zeros in the noiseless tail)."""
+    @cached_property
+    def _sigmas(self) -> np.ndarray:
         n, hi, lo = self.noisy_steps, self.sigma_max, self.sigma_min
         if self.decay == "linear":
             noisy = np.linspace(hi, lo, n)
@@ -48,9 +49,13 @@ class NoiseSchedule:
             noisy = lo + (hi - lo) * 0.5 * (1 + np.cos(np.pi * np.linspace(0.0, 1.0, n)))
         return np.concatenate([noisy, np.zeros(self.noiseless_steps)])
 
+    def sigmas(self) -> np.ndarray:
+        """sigma_t for every step (zeros in the noiseless tail)."""
+        return self._sigmas.copy()
+
     def sigma(self, step: int) -> float:
         """sigma_t at a step (0-based); 0 past the end of the schedule."""
-        return float(self.sigmas()[step]) if step < self.steps else 0.0
+        return float(self._sigmas[step]) if step < self.steps else 0.0
 
     def todict(self) -> dict:
         return asdict(self)
