@@ -3,11 +3,11 @@ from ase_dm2.density import DensityModel
 from ase_dm2.io.modelfile import ModelFileError, load_model
 from ase_dm2.network import Denoiser, DenoiserConfig
 from ase_dm2.sampling import DiffusionDynamics, NoiseSchedule, ScoreCalculator
-from ase_dm2.threads import set_num_threads
+from ase_dm2.runtime import configure_runtime, set_num_threads
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Denoiser", "DenoiserConfig", "DensityModel", "DiffusionDynamics", "ModelFileError", "NoiseSchedule",
-    "ScoreCalculator", "load_model", "set_num_threads",
+    "ScoreCalculator", "configure_runtime", "load_model", "set_num_threads",
 ]

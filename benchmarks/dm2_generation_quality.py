@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from _util import print_table
-from ase_dm2 import DensityModel, DiffusionDynamics, load_model, set_num_threads
+from ase_dm2 import DensityModel, DiffusionDynamics, load_model, configure_runtime
 from ase_dm2.analysis import silica_defects
 from ase_dm2.build import random_structure
 from ase_dm2.density import density_of
@@ -33,7 +33,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("-o", "--output", help="write the samples here (extxyz)")
     args = parser.parse_args()
-    set_num_threads(args.threads)
+    configure_runtime(args.threads)
     model = load_model(args.checkpoint)
     reference = read_structures(sorted((DATA / "a-SiO2").glob("*.dat")), rate_from_name=True)
     density_model = DensityModel.fit(cooling_rates(reference), [density_of(a) for a in reference])

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from _util import print_table
-from ase_dm2 import Denoiser, DenoiserConfig, load_model, set_num_threads
+from ase_dm2 import Denoiser, DenoiserConfig, load_model, configure_runtime
 from ase_dm2.network.symmetry import equivariance_error
 
 DATA = Path(os.environ.get("ASE_DM2_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -25,7 +25,7 @@ def main():
     parser.add_argument("--rotations", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    set_num_threads(args.threads)
+    configure_runtime(args.threads)
     atoms = ase.io.read(args.structure, format="lammps-data" if args.structure.endswith(".dat") else None)
     torch.manual_seed(0)
     models = {

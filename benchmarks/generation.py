@@ -9,7 +9,7 @@ import argparse
 import torch
 
 from _util import best_time, print_table
-from ase_dm2 import Denoiser, DenoiserConfig, DiffusionDynamics, NoiseSchedule, set_num_threads
+from ase_dm2 import Denoiser, DenoiserConfig, DiffusionDynamics, NoiseSchedule, configure_runtime
 from ase_dm2.build import random_structure
 from ase_dm2.graph import build_graph
 
@@ -20,7 +20,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    set_num_threads(args.threads)
+    configure_runtime(args.threads)
     torch.manual_seed(0)
     model = Denoiser(DenoiserConfig(species=("O", "Si"), conditional=True)).eval()
     rows, baseline = [], None

@@ -9,7 +9,7 @@ import platform
 import torch
 
 from _util import best_time, print_table
-from ase_dm2 import Denoiser, DenoiserConfig, set_num_threads
+from ase_dm2 import Denoiser, DenoiserConfig, configure_runtime
 from ase_dm2.build import random_structure
 
 
@@ -19,7 +19,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    set_num_threads(args.threads)
+    configure_runtime(args.threads)
     torch.manual_seed(0)
     model = Denoiser(DenoiserConfig(species=("O", "Si"), conditional=True))
     rows, baseline = [], {}

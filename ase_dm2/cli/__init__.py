@@ -2,9 +2,9 @@
 import argparse
 import sys
 
-from ase_dm2.cli import generate, import_dm2, train
+from ase_dm2.cli import analyze, generate, import_dm2, train
 
-SUBCOMMANDS = [train, generate, import_dm2]
+SUBCOMMANDS = [train, generate, import_dm2, analyze]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,10 +18,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from ase_dm2.threads import set_num_threads
+    from ase_dm2.runtime import configure_runtime
 
     args = build_parser().parse_args(argv)
-    set_num_threads(args.threads)
+    configure_runtime(args.threads)
     try:
         return args.run(args) or 0
     except (ValueError, FileNotFoundError, RuntimeError) as error:

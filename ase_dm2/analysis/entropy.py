@@ -1,0 +1,36 @@
+"""Information entropy of atomic environments with QUESTS (Schwalbe-Koda et al.).
+
+Element-agnostic descriptors of each atom's k = 32 nearest neighbours within
+5 Å; Gaussian kernel of bandwidth 0.015 1/Å; natural logarithm.
+H(X): entropy of a structure's environments. dH(Y_i | X): differential
+entropy of each environment of Y against the reference set X; an environment
+with dH <= 0 is already represented in X. overlap(Y | X) is the fraction of
+Y's environments with dH <= 0.
+"""
+import numpy as np
+from quests.descriptor import get_descriptors
+from quests.entropy import delta_entropy, entropy
+
+K_NEIGHBORS = 32
+CUTOFF = 5.0
+BANDWIDTH = 0.015
+
+
+def descriptors(structures, k: int = K_NEIGHBORS, cutoff: float = CUTOFF) -> np.ndarray:
+    """QUESTS descriptors of all atoms of the given structures, stacked."""
+    return get_descriptors(list(structures), k=k, cutoff=cutoff)
+
+
+def structure_entropy(atoms, bandwidth: float = BANDWIDTH) -> float:
+    """H (nats) of one structure's atomic environments."""
+    return float(entropy(descriptors([atoms]), h=bandwidth))
+
+
+def differential_entropy(structure, reference, bandwidth: float = BANDWIDTH) -> np.ndarray:
+    """dH(Y_i | X) for each atom of `structure` against the environments of the `reference` structures."""
+    return delta_entropy(descriptors([structure]), descriptors(reference), h=bandwidth)
+
+
+def overlap(structure, reference, bandwidth: float = BANDWIDTH) -> float:
+    """Fraction of `structure`'s environments with dH <= 0 against `reference`."""
+    return float(np.mean(differential_entropy(structure, reference, bandwidth) <= 0))

@@ -1,0 +1,76 @@
+"""PNG plots of a comparison: partial PDFs, bond angles, rings, entropy and overlap."""
+from pathlib import Path
+
+import numpy as np
+
+from ase_dm2.io.atomic import atomic_path
+
+COLOURS = {"generated": "tab:red", "reference": "tab:blue"}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110)
+    _pyplot().close(fig)
+    return path
+
+
+def _mean_curve(figures, getter):
+    return np.mean([getter(f) for f in figures], axis=0)
+
+
+def plot_summary(summary: dict, out_dir: Path) -> list:
+    plt = _pyplot()
+    sets = summary["figures"]
+    first = sets["reference"][0]
+    written = []
+    pairs = [k for k in first["rdf"] if k != "r"]
+    fig, axes = plt.subplots(1, len(pairs), figsize=(4 * len(pairs), 3.2), squeeze=False)
+    for ax, pair in zip(axes[0], pairs):
+        for name, figures in sets.items():
+            ax.plot(first["rdf"]["r"], _mean_curve(figures, lambda f: f["rdf"][pair]), color=COLOURS[name], label=name)
+        ax.set(title=f"g(r) {pair}", xlabel="r (Å)")
+    axes[0][0].legend()
+    written.append(_save(fig, out_dir / "pdfs.png"))
+    if "angles" in first:
+        triplets = list(first["angles"])
+        fig, axes = plt.subplots(1, len(triplets), figsize=(4 * len(triplets), 3.2), squeeze=False)
+        for ax, triplet in zip(axes[0], triplets):
+            for name, figures in sets.items():
+                ax.plot(first["angles"][triplet]["centres"], _mean_curve(figures, lambda f: f["angles"][triplet]["density"]),
+                        color=COLOURS[name], label=name)
+            ax.set(title=f"{triplet} angles", xlabel="angle (deg)")
+        axes[0][0].legend()
+        written.append(_save(fig, out_dir / "angles.png"))
+    if "rings" in first:
+        sizes = sorted({int(n) for figures in sets.values() for f in figures for n in f["rings"]})
+        fig, ax = plt.subplots(figsize=(5, 3.2))
+        width = 0.4
+        for k, (name, figures) in enumerate(sets.items()):
+            fractions = _mean_curve(figures, lambda f: [f["rings"].get(str(n), 0) / max(sum(f["rings"].values()), 1)
+                                                        for n in sizes])
+            ax.bar(np.array(sizes) + (k - 0.5) * width, fractions, width, color=COLOURS[name], label=name)
+        ax.set(xlabel="ring size (Si)", ylabel="fraction", title="rings")
+        ax.legend()
+        written.append(_save(fig, out_dir / "rings.png"))
+    entropy = [(name, [f["entropy"] for f in figures]) for name, figures in sets.items() if "entropy" in figures[0]]
+    if entropy:
+        fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+        axes[0].boxplot([values for _, values in entropy], tick_labels=[n for n, _ in entropy])
+        axes[0].set(title="QUESTS entropy", ylabel="H (nats)")
+        overlap = summary["distances"].get("QUESTS overlap", {})
+        bars = [(label, value[0]) for label, value in overlap.items() if value[0] is not None]
+        axes[1].bar([b[0] for b in bars], [b[1] for b in bars], color=["tab:red", "tab:blue"][: len(bars)])
+        axes[1].set(title="QUESTS overlap with references", ylim=(0, 1))
+        written.append(_save(fig, out_dir / "entropy.png"))
+    return written

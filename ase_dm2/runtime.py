@@ -1,0 +1,45 @@
+"""CPU run-time settings, chosen deliberately rather than left to defaults.
+
+Threads: on a shared machine one torch thread was measured much faster than
+two, so the default is 1 ($ASE_DM2_NUM_THREADS or an argument overrides it).
+
+Memory: glibc hands buffers above 32 MiB back to the kernel when freed, so
+every network call on thousands of atoms faults its gigabytes of
+intermediates back in page by page (measured: 3.1 s -> 1.3 s per
+3,000-atom forward once freed memory is kept for reuse). The process then keeps its
+peak memory; $ASE_DM2_KEEP_FREED_MEMORY=0 turns this off.
+"""
+import ctypes
+import os
+import sys
+
+import torch
+
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+
+
+def set_num_threads(num_threads=None) -> int:
+    """Set torch's intra-op threads: the argument, else $ASE_DM2_NUM_THREADS, else 1."""
+    if num_threads is None:
+        num_threads = int(os.environ.get("ASE_DM2_NUM_THREADS", "1"))
+    if num_threads < 1:
+        raise ValueError(f"the number of threads must be at least 1, got {num_threads}")
+    torch.set_num_threads(num_threads)
+    return num_threads
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc to keep freed memory for reuse instead of unmapping it; True if applied."""
+    if os.environ.get("ASE_DM2_KEEP_FREED_MEMORY", "1") == "0" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return False
+    return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
+
+
+def configure_runtime(num_threads=None) -> int:
+    """Both settings at once (the CLI and benchmarks call this); returns the thread count."""
+    keep_freed_memory()
+    return set_num_threads(num_threads)

@@ -1,0 +1,153 @@
+"""Analysis against exact answers: silica crystals, fcc/bcc Voronoi, ideal gas, QUESTS, reference glasses."""
+import json
+
+import ase.io
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.build import bulk
+from ase.spacegroup import crystal
+
+from ase_dm2.analysis import (bond_angles, compare, coordination_fractions, differential_entropy, first_peak,
+                              motif_fractions, nbo_surface_density, overlap, partial_rdfs, pore_radius,
+                              silica_defects, silica_rings, structure_entropy, voronoi_analysis, write_report)
+from ase_dm2.build import porous_structure
+from ase_dm2.cli import main
+
+
+def cristobalite():
+    """Ideal beta-cristobalite (Fd-3m, C9): straight Si-O-Si, perfect tetrahedra."""
+    return crystal(["Si", "O"], basis=[(0, 0, 0), (0.125, 0.125, 0.125)], spacegroup=227,
+                   cellpar=[7.16, 7.16, 7.16, 90, 90, 90])
+
+
+def quartz():
+    """alpha-quartz (P3_221, Levien et al. 1980): Si-O 1.604 and 1.613 Å, Si-O-Si 143.7 deg."""
+    return crystal(["Si", "O"], basis=[(0.4697, 0, 2 / 3), (0.4135, 0.2669, 0.1191 + 2 / 3)], spacegroup=154,
+                   cellpar=[4.9134, 4.9134, 5.4052, 90, 90, 120])
+
+
+def test_beta_cristobalite_exact():
+    atoms = cristobalite()
+    assert silica_defects(atoms)["si_fourfold"] == 1.0 and silica_defects(atoms)["o_twofold"] == 1.0
+    np.testing.assert_allclose(bond_angles(atoms, ("O", "Si", "O")), np.degrees(np.arccos(-1 / 3)), atol=1e-6)
+    np.testing.assert_allclose(bond_angles(atoms, ("Si", "O", "Si")), 180.0, atol=1e-6)
+    assert silica_rings(atoms) == {6: 2 * 8}  # each Si is in 12 six-rings of 6 Si: 2 rings per Si
+
+
+def test_alpha_quartz():
+    atoms = quartz()
+    assert coordination_fractions(atoms, "Si", "O", 2.0) == {4: 1.0}
+    si_o_si = bond_angles(atoms, ("Si", "O", "Si"))
+    assert len(si_o_si) == 6 and si_o_si == pytest.approx(143.7, abs=0.3)
+    o_si_o = bond_angles(atoms, ("O", "Si", "O"))
+    assert len(o_si_o) == 18 and o_si_o.mean() == pytest.approx(109.47, abs=0.05) and o_si_o.std() < 1.0
+    assert silica_rings(atoms) == {6: 3, 8: 15}  # per Si: 6 six-rings / 6 and 40 eight-rings / 8
+
+
+@pytest.mark.parametrize("lattice, index", [("fcc", (0, 12, 0, 0)), ("bcc", (0, 6, 0, 8))])
+def test_voronoi_indices_of_crystals(lattice, index):
+    atoms = bulk("Cu", lattice, a=3.6 if lattice == "fcc" else 2.87, cubic=True).repeat(3)
+    result = voronoi_analysis(atoms, radii={"Cu": 1.35})
+    assert (result["indices"] == index).all()
+    assert result["volumes"] == pytest.approx(atoms.get_volume() / len(atoms))
+    assert motif_fractions(result["indices"]) == {"<{},{},{},{}>".format(*index): 1.0}
+
+
+def test_voronoi_radical_tessellation_and_finite_particle():
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True).repeat(3)
+    atoms.symbols[::2] = "Zr"
+    volumes = voronoi_analysis(atoms, radii={"Cu": 1.35, "Zr": 1.55})["volumes"]
+    assert volumes[0] > volumes[1] and volumes.sum() == pytest.approx(atoms.get_volume())
+    cluster = bulk("Cu", "fcc", a=3.6, cubic=True).repeat(5)
+    cluster.pbc = False
+    result = voronoi_analysis(cluster)
+    assert 0 < result["kept"].sum() < len(cluster)
+    assert (result["indices"][result["kept"]] == (0, 12, 0, 0)).mean() > 0.9
+    with pytest.raises(ValueError, match="no Voronoi radius for Zr"):
+        voronoi_analysis(atoms, radii={"Cu": 1.35})
+
+
+def test_ideal_gas_pdf_is_one():
+    rng = np.random.default_rng(0)
+    gas = Atoms(["Ar"] * 16000 + ["Ne"] * 4000, cell=[60, 60, 60], pbc=True)
+    gas.set_scaled_positions(rng.random((len(gas), 3)))
+    rdf = partial_rdfs(gas)
+    tail = rdf["r"] > 3.0
+    for key in [("Ar", "Ar"), ("Ar", "Ne"), ("Ne", "Ne"), "total"]:
+        assert abs(rdf[key][tail].mean() - 1.0) < 0.02, key
+    assert np.abs(rdf["total"][tail] - 1).max() < 0.1
+
+
+def test_quests_figures_equal_direct_calls():
+    from quests.descriptor import get_descriptors
+    from quests.entropy import delta_entropy, entropy
+
+    a, b = cristobalite().repeat(2), quartz().repeat(3)
+    b.rattle(0.05, seed=1)
+    xa = get_descriptors([a], k=32, cutoff=5.0)
+    xb = get_descriptors([b], k=32, cutoff=5.0)
+    assert structure_entropy(b) == pytest.approx(entropy(xb, h=0.015))
+    np.testing.assert_allclose(differential_entropy(a, [b]), delta_entropy(xa, xb, h=0.015))
+    assert overlap(a, [b]) == pytest.approx(np.mean(delta_entropy(xa, xb, h=0.015) <= 0))
+    assert overlap(b, [b]) == 1.0
+
+
+def test_reference_glass_matches_design_figures(shared_data):
+    atoms = ase.io.read(shared_data / "a-SiO2" / "sio2_3000_glass_1k_sample0.dat", format="lammps-data")
+    defects = silica_defects(atoms)
+    assert defects["si_fourfold"] >= 0.999 and defects["o_twofold"] >= 0.994
+    rdf = partial_rdfs(atoms)
+    for pair, peak in [(("O", "Si"), 1.64), (("O", "O"), 2.68), (("Si", "Si"), 3.24)]:
+        assert first_peak(rdf["r"], rdf[pair]) == pytest.approx(peak, abs=0.05)
+    assert bond_angles(atoms, ("O", "Si", "O")).mean() == pytest.approx(109.38, abs=0.3)
+    assert bond_angles(atoms, ("Si", "O", "Si")).mean() == pytest.approx(150.8, abs=1.0)
+
+
+def test_finite_cluster_pdf():
+    cluster = bulk("Cu", "fcc", a=3.6, cubic=True).repeat(6)
+    cluster.pbc = False
+    rdf = partial_rdfs(cluster)
+    assert first_peak(rdf["r"], rdf[("Cu", "Cu")]) == pytest.approx(3.6 / np.sqrt(2), abs=0.05)
+
+
+def test_porous_radius_and_nbo_density():
+    atoms = porous_structure("SiO2", pore_radius=8.0, n_atoms=3000, density=2.2, seed=1)
+    del atoms.info["pore_axis"]  # found from the structure itself
+    assert pore_radius(atoms) == pytest.approx(8.0, abs=0.5)
+    result = nbo_surface_density(atoms)
+    nbo = silica_defects(atoms)["non_bridging_oxygens"]
+    assert result["nbo"] == nbo
+    assert result["nbo_per_nm2"] == pytest.approx(nbo / (2 * np.pi * result["pore_radius"] * atoms.cell[2, 2] / 100))
+
+
+def test_missing_species_and_bad_files(tmp_path):
+    with pytest.raises(ValueError, match="has no Si, O atoms"):
+        silica_defects(bulk("Cu", "fcc", a=3.6))
+    empty = tmp_path / "empty.extxyz"
+    empty.write_text("")
+    assert main(["analyze", str(empty)]) == 2
+
+
+def test_compare_report_and_cli(tmp_path):
+    crystals = [cristobalite().repeat(2)]
+    rattled = []
+    for seed in range(3):
+        atoms = cristobalite().repeat(2)
+        atoms.rattle(0.1, seed=seed)
+        rattled.append(atoms)
+    summary = compare(crystals, rattled, progress=False)
+    assert summary["scalars"]["si_fourfold"]["generated"] == [1.0, 0.0]
+    distances = summary["distances"]
+    assert distances["g(r) O-Si"]["gen_vs_sim"][0] > distances["g(r) O-Si"]["sim_vs_sim"][0]
+    assert 0.0 <= distances["QUESTS overlap"]["sim_vs_sim"][0] <= 1.0
+    report = write_report(summary, tmp_path / "report")
+    assert "| si_fourfold |" in report.read_text()
+    assert {p.name for p in report.parent.glob("*.png")} == {"pdfs.png", "angles.png", "rings.png", "entropy.png"}
+    gen, ref = tmp_path / "gen.extxyz", tmp_path / "ref.extxyz"
+    ase.io.write(gen, crystals)
+    ase.io.write(ref, rattled)
+    assert main(["compare", str(gen), "--reference", str(ref), "-o", str(tmp_path / "cli")]) == 0
+    assert json.loads((tmp_path / "cli" / "report.json").read_text())["reference"] == 3
+    assert main(["analyze", str(ref), "--json", str(tmp_path / "a.json")]) == 0
+    assert len(json.loads((tmp_path / "a.json").read_text())) == 3
