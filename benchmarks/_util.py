@@ -1,5 +1,19 @@
-"""Small helpers shared by the benchmark scripts: timing and plain-text tables."""
+"""Small helpers shared by the benchmark scripts: data location, arguments, timing and tables."""
+import argparse
+import os
 import time
+from pathlib import Path
+
+SHARED_DATA = Path(os.environ.get("ASE_DM2_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def size_parser(description: str) -> argparse.ArgumentParser:
+    """Arguments of the size-scaling benchmarks: --sizes, --threads, --repeat."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[300, 3000, 30000])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    return parser
 
 
 def best_time(fn, repeat: int = 3) -> float:

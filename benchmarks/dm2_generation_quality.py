@@ -6,13 +6,12 @@ a-SiO2 structures (as DM2 does). Usage:
   python benchmarks/dm2_generation_quality.py [--checkpoint PT] [--atoms 300] [--rate 1] [--steps 3000] [--samples 2]
 """
 import argparse
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-from _util import print_table
+from _util import SHARED_DATA as DATA, print_table
 from ase_dm2 import DensityModel, DiffusionDynamics, load_model, configure_runtime
 from ase_dm2.analysis import silica_defects
 from ase_dm2.build import random_structure
@@ -20,7 +19,6 @@ from ase_dm2.density import density_of
 from ase_dm2.io.structures import cooling_rates, read_structures
 from ase_dm2.sampling.schedule import NoiseSchedule
 
-DATA = Path(os.environ.get("ASE_DM2_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def main():

@@ -5,18 +5,16 @@ which breaks equivariance; ase_dm2 conditions scalar channels only.
 Usage: python benchmarks/equivariance.py [--structure FILE] [--rotations 3]
 """
 import argparse
-import os
 from pathlib import Path
 
 import ase.io
 import numpy as np
 import torch
 
-from _util import print_table
+from _util import SHARED_DATA as DATA, print_table
 from ase_dm2 import Denoiser, DenoiserConfig, load_model, configure_runtime
 from ase_dm2.network.symmetry import equivariance_error
 
-DATA = Path(os.environ.get("ASE_DM2_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def main():

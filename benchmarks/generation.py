@@ -4,22 +4,17 @@ Bookkeeping is the rest of a step: noise, wrapping, calculator and tensor conver
 Ratios are per-atom step time against the smallest size measured in the same run.
 Usage: python benchmarks/generation.py [--sizes 300 3000 30000] [--threads 1]
 """
-import argparse
 
 import torch
 
-from _util import best_time, print_table
+from _util import best_time, print_table, size_parser
 from ase_dm2 import Denoiser, DenoiserConfig, DiffusionDynamics, NoiseSchedule, configure_runtime
 from ase_dm2.build import random_structure
 from ase_dm2.graph import build_graph
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[300, 3000, 30000])
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = size_parser(__doc__).parse_args()
     configure_runtime(args.threads)
     torch.manual_seed(0)
     model = Denoiser(DenoiserConfig(species=("O", "Si"), conditional=True)).eval()

@@ -1,4 +1,5 @@
 """Analysis against exact answers: silica crystals, fcc/bcc Voronoi, ideal gas, QUESTS, reference glasses."""
+import importlib.util
 import json
 
 import ase.io
@@ -45,6 +46,11 @@ def test_alpha_quartz():
     assert silica_rings(atoms) == {6: 3, 8: 15}  # per Si: 6 six-rings / 6 and 40 eight-rings / 8
 
 
+needs_ovito = pytest.mark.skipif(importlib.util.find_spec("ovito") is None,
+                                 reason="OVITO not installed (pip install 'ase_dm2[voronoi]')")
+
+
+@needs_ovito
 @pytest.mark.parametrize("lattice, index", [("fcc", (0, 12, 0, 0)), ("bcc", (0, 6, 0, 8))])
 def test_voronoi_indices_of_crystals(lattice, index):
     atoms = bulk("Cu", lattice, a=3.6 if lattice == "fcc" else 2.87, cubic=True).repeat(3)
@@ -54,6 +60,7 @@ def test_voronoi_indices_of_crystals(lattice, index):
     assert motif_fractions(result["indices"]) == {"<{},{},{},{}>".format(*index): 1.0}
 
 
+@needs_ovito
 def test_voronoi_radical_tessellation_and_finite_particle():
     atoms = bulk("Cu", "fcc", a=3.6, cubic=True).repeat(3)
     atoms.symbols[::2] = "Zr"

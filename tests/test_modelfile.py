@@ -1,7 +1,6 @@
 """Safe model files: round trip, metadata, clear errors for damaged or foreign files, atomic writes."""
 import json
 
-import numpy as np
 import pytest
 import safetensors.torch
 import torch

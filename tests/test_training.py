@@ -29,8 +29,9 @@ def test_short_training_lowers_validation_loss(shared_data, tmp_path):
     files = [shared_data / "a-SiO2" / f"sio2_3000_glass_1k_sample{k}.dat" for k in (0, 1)]
     train, val = read_structures(files[:1]), read_structures(files[1:])
     config = tiny_config(num_layers=1)
-    trainer = Trainer(train, tmp_path, config, TrainingSettings(steps=30, **{**FAST, "batch_size": 1, "validation_interval": 10, "learning_rate": 3e-2}),
-                      validation=val)
+    settings = TrainingSettings(steps=30, **{**FAST, "batch_size": 1, "validation_interval": 10,
+                                             "learning_rate": 3e-2})
+    trainer = Trainer(train, tmp_path, config, settings, validation=val)
     before = trainer.validation_loss()
     trainer.run(progress=False)
     after = trainer.history[-1]["validation_loss"]
@@ -111,7 +112,10 @@ def _train_cli(args, nproc=None, cwd=None):
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
                    "-m", "ase_dm2", "train"] + args
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+    except subprocess.TimeoutExpired as error:
+        raise AssertionError(f"{' '.join(command)} timed out:\n{error.stdout}\n{error.stderr}") from error
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 

@@ -47,8 +47,8 @@ def plot_summary(summary: dict, out_dir: Path) -> list:
         fig, axes = plt.subplots(1, len(triplets), figsize=(4 * len(triplets), 3.2), squeeze=False)
         for ax, triplet in zip(axes[0], triplets):
             for name, figures in sets.items():
-                ax.plot(first["angles"][triplet]["centres"], _mean_curve(figures, lambda f: f["angles"][triplet]["density"]),
-                        color=COLOURS[name], label=name)
+                density = _mean_curve(figures, lambda f: f["angles"][triplet]["density"])
+                ax.plot(first["angles"][triplet]["centres"], density, color=COLOURS[name], label=name)
             ax.set(title=f"{triplet} angles", xlabel="angle (deg)")
         axes[0][0].legend()
         written.append(_save(fig, out_dir / "angles.png"))

@@ -12,6 +12,10 @@ DEFAULT_RADII = {"Cu": 1.35, "Zr": 1.55}
 
 
 def _pipeline(atoms, radii, relative_face_threshold, exclude_surface, probe_radius):
+    try:
+        import ovito  # noqa: F401
+    except ImportError as error:
+        raise ImportError("Voronoi analysis needs OVITO's Python module: pip install 'ase_dm2[voronoi]'") from error
     from ovito.io.ase import ase_to_ovito
     from ovito.modifiers import ConstructSurfaceModifier, VoronoiAnalysisModifier
     from ovito.pipeline import Pipeline, StaticSource

@@ -153,7 +153,9 @@ def read_checkpoint(path):
             except DM2CheckpointError:
                 raise
             except Exception as error:
-                raise DM2CheckpointError(f"{path}: cannot read the checkpoint ({type(error).__name__}: {error})") from error
+                raise DM2CheckpointError(
+                    f"{path}: cannot read the checkpoint ({type(error).__name__}: {error})"
+                ) from error
     if not isinstance(root, Inert) or root.qualname not in ROOT_CLASSES:
         found = getattr(root, "qualname", type(root).__name__)
         raise DM2CheckpointError(f"{path} holds {found}, not a DM2 NequIP model")
@@ -183,6 +185,6 @@ def irreps_string(irreps: Inert) -> str:
     terms = []
     for mul_ir in items(irreps):
         mul, ir = items(mul_ir)
-        l, p = items(ir)
-        terms.append(f"{mul}x{l}{'e' if p == 1 else 'o'}")
+        degree, parity = items(ir)
+        terms.append(f"{mul}x{degree}{'e' if parity == 1 else 'o'}")
     return "+".join(terms)

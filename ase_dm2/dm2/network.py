@@ -136,7 +136,8 @@ class DM2Network(ScoreModel):
             embedding_dim = irreps[0].mul
             self.y_embed = RateBasisEmbedding(c.num_rate_basis, embedding_dim)
             self.y_projection = torch.nn.Sequential(
-                torch.nn.Linear(embedding_dim, embedding_dim), torch.nn.SiLU(), torch.nn.Linear(embedding_dim, irreps.dim)
+                torch.nn.Linear(embedding_dim, embedding_dim), torch.nn.SiLU(),
+                torch.nn.Linear(embedding_dim, irreps.dim),
             )
 
     def forward(self, graph: Graph) -> torch.Tensor:

@@ -25,7 +25,8 @@ class ModelFileError(ValueError):
     """A model file that cannot be read: missing, truncated, corrupt or incompatible."""
 
 
-def save_model(model: Denoiser, path) -> None:
+def save_model(model, path) -> None:
+    """Write any ScoreModel (Denoiser, DM2Network) as a safetensors file, atomically."""
     metadata = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -75,7 +76,9 @@ def load_model(name_or_path, device="cpu"):
         metadata = json.loads(header["ase_dm2"])
         fmt, version = metadata["format"], metadata["format_version"]
     except (KeyError, TypeError, json.JSONDecodeError) as error:
-        raise ModelFileError(f"{path} is a safetensors file but not an ase_dm2 model (no valid ase_dm2 metadata)") from error
+        raise ModelFileError(
+            f"{path} is a safetensors file but not an ase_dm2 model (no valid ase_dm2 metadata)"
+        ) from error
     if fmt != FORMAT or version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} has format {fmt!r} version {version}; this ase_dm2 reads {FORMAT!r} up to version "
@@ -85,9 +88,12 @@ def load_model(name_or_path, device="cpu"):
         model_class, config_class = ARCHITECTURES[metadata.get("architecture", Denoiser.architecture)]
         config = config_class(**metadata["config"])
     except (KeyError, TypeError) as error:
-        raise ModelFileError(f"{path} has an architecture this ase_dm2 does not know ({error}): upgrade ase_dm2") from error
+        raise ModelFileError(
+            f"{path} has an architecture this ase_dm2 does not know ({error}): upgrade ase_dm2"
+        ) from error
     density = metadata.get("density_model")
-    model = model_class(config, None if density is None else DensityModel.from_dict(density), metadata.get("provenance"))
+    density = None if density is None else DensityModel.from_dict(density)
+    model = model_class(config, density, metadata.get("provenance"))
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))

@@ -1,5 +1,5 @@
 """The denoiser: an E(3)-equivariant network predicting each atom's noise displacement."""
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Optional
 
 import torch

@@ -37,7 +37,9 @@ class ScoreCalculator(Calculator):
             return None
         rate = self.rate if self.rate is not None else atoms.info.get(RATE_KEY)
         if rate is None:
-            raise ValueError(f"this model is conditional: give ScoreCalculator(model, rate=...) or atoms.info[{RATE_KEY!r}]")
+            raise ValueError(
+                f"this model is conditional: give ScoreCalculator(model, rate=...) or atoms.info[{RATE_KEY!r}]"
+            )
         return float(rate)
 
     def calculate(self, atoms=None, properties=("displacement",), system_changes=all_changes):
