@@ -2,9 +2,9 @@
 import argparse
 import sys
 
-from ase_dm2.cli import analyze, generate, import_dm2, train
+from ase_dm2.cli import analyze, generate, import_dm2, md, train
 
-SUBCOMMANDS = [train, generate, import_dm2, analyze]
+SUBCOMMANDS = [train, generate, import_dm2, analyze, md]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,67 @@
+"""Elastic constants from finite strains with internal relaxation (LAMMPS), and isotropic moduli.
+
+For each of the six Voigt strains e_j = +/- delta the cell and positions are
+deformed, positions are minimised, and C_ij = (sigma_i(+delta) - sigma_i(-delta)) / (2 delta),
+which equals (1/V) d2U/de_i de_j at the relaxed reference. Moduli are Hill
+averages of the Voigt and Reuss bounds.
+"""
+import numpy as np
+
+from ase_dm2.md.lammps import run_lammps
+from ase_dm2.md.refine import MINIMISE
+
+VOIGT = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
+
+
+def strain_matrix(j: int, amount: float) -> np.ndarray:
+    """Symmetric strain tensor of Voigt component j (shear components engineering: e_ij = amount / 2)."""
+    a, b = VOIGT[j]
+    strain = np.zeros((3, 3))
+    value = amount if a == b else amount / 2
+    strain[a, b] = strain[b, a] = value
+    return strain
+
+
+def relaxed_stress(atoms, potential, ftol: float) -> np.ndarray:
+    body = MINIMISE.format(ftol=ftol, steps=20000, evals=200000)
+    return run_lammps(atoms, potential, body, minimise=True).stress()
+
+
+def stiffness_matrix(atoms, potential, delta: float = 0.005, ftol: float = 1e-6) -> np.ndarray:
+    """6x6 stiffness matrix in GPa (Voigt order xx, yy, zz, yz, xz, xy), symmetrised."""
+    if not atoms.pbc.all():
+        raise ValueError("elastic constants need a fully periodic cell")
+    columns = []
+    for j in range(6):
+        stresses = []
+        for sign in (1, -1):
+            deformation = np.eye(3) + strain_matrix(j, sign * delta)
+            strained = atoms.copy()
+            strained.set_cell(atoms.cell.array @ deformation.T, scale_atoms=True)
+            stresses.append(relaxed_stress(strained, potential, ftol))
+        columns.append((stresses[0] - stresses[1]) / (2 * delta))
+    matrix = np.array(columns).T
+    return 0.5 * (matrix + matrix.T)
+
+
+def isotropic_moduli(c: np.ndarray) -> dict:
+    """Voigt-Reuss-Hill bulk K, shear G, Young's E (GPa) and Poisson's ratio nu of a stiffness matrix."""
+    s = np.linalg.inv(c)
+    k_voigt = (c[0, 0] + c[1, 1] + c[2, 2] + 2 * (c[0, 1] + c[1, 2] + c[0, 2])) / 9
+    g_voigt = (c[0, 0] + c[1, 1] + c[2, 2] - (c[0, 1] + c[1, 2] + c[0, 2]) + 3 * (c[3, 3] + c[4, 4] + c[5, 5])) / 15
+    k_reuss = 1 / (s[0, 0] + s[1, 1] + s[2, 2] + 2 * (s[0, 1] + s[1, 2] + s[0, 2]))
+    g_reuss = 15 / (4 * (s[0, 0] + s[1, 1] + s[2, 2]) - 4 * (s[0, 1] + s[1, 2] + s[0, 2])
+                    + 3 * (s[3, 3] + s[4, 4] + s[5, 5]))
+    k, g = (k_voigt + k_reuss) / 2, (g_voigt + g_reuss) / 2
+    return {"K": float(k), "G": float(g), "E": float(9 * k * g / (3 * k + g)),
+            "nu": float((3 * k - 2 * g) / (2 * (3 * k + g)))}
+
+
+def elastic_constants(atoms, potential, delta: float = 0.005, relax_first: bool = True) -> dict:
+    """{'C': 6x6 GPa, 'K', 'G', 'E', 'nu'}; positions are minimised first unless relax_first=False."""
+    if relax_first:
+        from ase_dm2.md.refine import minimise
+
+        atoms = minimise(atoms, potential, ftol=1e-6)
+    c = stiffness_matrix(atoms, potential, delta)
+    return {"C": c, **isotropic_moduli(c)}

