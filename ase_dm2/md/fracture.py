@@ -35,10 +35,7 @@ def fracture(atoms, potential, strain_rate: float = 1e9, max_strain: float = 0.5
     body = md_commands(temperature, seed, dt, [("npt", equilibrate_ps, t, f"aniso 1.0 1.0 {1000 * dt}")])
     body += (f"thermo {max(1, steps // points)}\nfix pull all deform 1 z erate {rate_per_ps} remap x\n"
              f"fix hold all npt temp {t} {100 * dt} {barostat}\nrun {steps}\n")
-    result = run_lammps(atoms, potential, body)
-    if log is not None:
-        with open(log, "w") as f:
-            f.write(result.log)
+    result = run_lammps(atoms, potential, body, log=log)
     pulled = result.thermo["step"] >= result.thermo["step"][-1] - steps
     lz = result.thermo["lz"][pulled]
     strain = (lz - lz[0]) / lz[0]

@@ -74,12 +74,14 @@ def parse_thermo(log: str) -> dict:
     return {name: data[:, k] for k, name in enumerate(names)}
 
 
-def run_lammps(atoms, potential, body: str, workdir=None, minimise: bool = False, timeout=None) -> LammpsResult:
+def run_lammps(atoms, potential, body: str, workdir=None, minimise: bool = False, timeout=None,
+               log=None) -> LammpsResult:
     """Run `body` (LAMMPS commands after the setup) on `atoms` with `potential`.
 
     The setup reads the structure (types in potential.elements order, charges
     if the potential has any), sets the pair style and a thermo line with
-    THERMO columns, unnormalised. The final structure is written back.
+    THERMO columns, unnormalised. The final structure is written back;
+    `log`, if given, receives a copy of the LAMMPS log.
     """
     potential.check(atoms)
     command = lammps_command()
@@ -114,9 +116,11 @@ thermo_modify norm no flush yes
         except subprocess.TimeoutExpired as error:
             raise LammpsError(f"LAMMPS did not finish within {timeout} s") from error
         wall = time.perf_counter() - start
-        log = (folder / "log.lammps").read_text() if (folder / "log.lammps").exists() else ""
+        text = (folder / "log.lammps").read_text() if (folder / "log.lammps").exists() else ""
+        if log is not None:
+            Path(log).write_text(text)
         if process.returncode != 0 or not (folder / "final.dump").exists():
-            tail = "\n".join((log or process.stdout + process.stderr).splitlines()[-25:])
+            tail = "\n".join((text or process.stdout + process.stderr).splitlines()[-25:])
             raise LammpsError(f"LAMMPS failed (exit {process.returncode}) in {folder}:\n{tail}")
         with open(folder / "final.dump") as fd:
             final = read_lammps_dump_text(fd)
@@ -124,4 +128,4 @@ thermo_modify norm no flush yes
     result.set_cell(final.cell.array @ rotation, scale_atoms=False)
     result.positions = final.positions @ rotation
     result.calc = None
-    return LammpsResult(result, parse_thermo(log), log, wall)
+    return LammpsResult(result, parse_thermo(text), text, wall)

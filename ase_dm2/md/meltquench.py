@@ -70,10 +70,7 @@ def melt_quench(composition, n_atoms: int, rate: float, potential, density: floa
               ("npt", final_ps, cold, zero)]
     body = MINIMISE.format(ftol=1e-3, steps=1000, evals=10000) + "reset_timestep 0\n"
     body += md_commands(temperature, seed, dt, stages, thermo_every=1000)
-    result = run_lammps(atoms, potential, body, minimise=False)
-    if log is not None:
-        with open(log, "w") as f:
-            f.write(result.log)
+    result = run_lammps(atoms, potential, body, log=log)
     steps = int(result.thermo["step"][-1])
     glass = result.atoms
     glass.info.update({RATE_KEY: float(rate), "md_steps": steps,

@@ -10,14 +10,11 @@ MINIMISE = "min_style cg\nminimize 0.0 {ftol} {steps} {evals}\n"
 UNSHIFTED = "pair_modify shift no\nrun 0\n"  # report true energies after a shifted minimisation
 
 
-def _with_results(result, log=None):
+def _with_results(result):
     """The final Atoms carrying energy (eV) and stress (ASE units) of the last thermo row."""
     atoms = result.atoms
     # ASE's stress is minus the pressure tensor, like result.stress(); GPa -> eV/Å^3
     atoms.calc = SinglePointCalculator(atoms, energy=result.last("pe"), stress=result.stress() * GPa)
-    if log is not None:
-        with open(log, "w") as f:
-            f.write(result.log)
     return atoms
 
 
@@ -30,7 +27,7 @@ def single_point(atoms, potential):
 def minimise(atoms, potential, ftol: float = 1e-4, max_steps: int = 10000, log=None):
     """Positions relaxed in the fixed cell; the returned Atoms carry the (unshifted) energy and stress."""
     body = MINIMISE.format(ftol=ftol, steps=max_steps, evals=10 * max_steps) + UNSHIFTED
-    return _with_results(run_lammps(atoms, potential, body, minimise=True), log)
+    return _with_results(run_lammps(atoms, potential, body, minimise=True, log=log))
 
 
 def md_commands(temperature: float, seed: int, timestep_ps: float, stages, thermo_every: int = 100) -> str:
@@ -57,8 +54,8 @@ def refine(atoms, potential, nvt_ps: float = 25.0, npt_ps: float = 25.0, tempera
     t = f"{temperature} {temperature}"
     p = f"iso {pressure * GPA_TO_BAR} {pressure * GPA_TO_BAR} {1000 * dt}"
     body = md_commands(temperature, seed, dt, [("nvt", nvt_ps, t, None), ("npt", npt_ps, t, p)], thermo_every)
-    result = run_lammps(atoms, potential, body)
-    refined = _with_results(result, log)
+    result = run_lammps(atoms, potential, body, log=log)
+    refined = _with_results(result)
     refined.info.update(md_temperature=float(np.mean(result.thermo["temp"][1:])) if len(result.thermo["temp"]) > 1
                         else float("nan"), md_ps=nvt_ps + npt_ps)
     return refined
