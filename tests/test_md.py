@@ -73,6 +73,13 @@ def test_elastic_constants_of_a_crystal_match_an_independent_code(eam):
     assert result["K"] == pytest.approx((c11 + 2 * c12) / 3, rel=1e-2)
 
 
+def test_elastic_moduli_of_the_reference_glass(glass):
+    """DESIGN: K 52-55, G 37-40, E 90-97 GPa, nu 0.20-0.22 (about 4 minutes)."""
+    result = elastic_constants(glass, jakse_sio2())
+    assert 70 < result["E"] < 100
+    assert 50 < result["K"] < 58 and 35 < result["G"] < 42 and 0.19 < result["nu"] < 0.23
+
+
 def test_fracture_slab_and_curve(eam, tmp_path):
     slab = fracture_slab(bulk("Cu", "fcc", a=3.597, cubic=True), min_atoms=400, aspect=1.4)
     lx, _, lz = slab.cell.lengths()
