@@ -45,9 +45,10 @@ def _distributions(figures: dict) -> dict:
 
 
 def _distance(name, one: dict, others: list) -> float:
-    function, values = _distributions(one)[name]
-    keys = sorted(set(values).union(*(_distributions(o)[name][1] for o in others)), key=str)
-    mean = np.mean([[_distributions(o)[name][1].get(k, 0.0) for k in keys] for o in others], axis=0)
+    """Distance of one structure's distribution `name` to the mean of the others' (all as from _distributions)."""
+    function, values = one[name]
+    keys = sorted(set(values).union(*(o[name][1] for o in others)), key=str)
+    mean = np.mean([[o[name][1].get(k, 0.0) for k in keys] for o in others], axis=0)
     return function(np.array([values.get(k, 0.0) for k in keys]), mean)
 
 
@@ -68,10 +69,11 @@ def compare(generated, reference, entropy: bool = True, progress: bool = True) -
     for name in names:
         summary["scalars"][name] = {"generated": _mean_std(_scalars(f).get(name) for f in gen),
                                     "reference": _mean_std(_scalars(f).get(name) for f in ref)}
-    for name in sorted(set(_distributions(gen[0])) & set(_distributions(ref[0]))):
+    gen_dist, ref_dist = [_distributions(f) for f in gen], [_distributions(f) for f in ref]
+    for name in sorted(set(gen_dist[0]) & set(ref_dist[0])):
         summary["distances"][name] = {
-            "gen_vs_sim": _mean_std(_distance(name, f, ref) for f in gen),
-            "sim_vs_sim": _mean_std(_distance(name, f, ref[:k] + ref[k + 1:]) for k, f in enumerate(ref))
+            "gen_vs_sim": _mean_std(_distance(name, d, ref_dist) for d in gen_dist),
+            "sim_vs_sim": _mean_std(_distance(name, d, ref_dist[:k] + ref_dist[k + 1:]) for k, d in enumerate(ref_dist))
             if len(ref) > 1 else [None, None],
         }
     if entropy:

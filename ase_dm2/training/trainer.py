@@ -95,7 +95,7 @@ class Trainer:
             self.val_rates = cooling_rates(self.validation_set, settings.rate_key)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(settings.seed)  # reproducible initial weights
-            model = Denoiser(config, self._fit_density(), self._provenance(config))
+            model = Denoiser(config, self._fit_density(), self._provenance())
         self.model = model.to(self.device)
         self.ddp = (
             torch.nn.parallel.DistributedDataParallel(self.model) if self.world > 1 else self.model
@@ -118,7 +118,7 @@ class Trainer:
                 rates = None
         return DensityModel.fit(rates, [density_of(a) for a in periodic])
 
-    def _provenance(self, config) -> dict:
+    def _provenance(self) -> dict:
         sources = sorted({a.info.get("source", "?") for a in self.train_set + self.validation_set})
         formula, _ = Formula(
             "".join(a.get_chemical_formula(empirical=False) for a in self.train_set)
