@@ -3,6 +3,7 @@ import numpy as np
 
 from ase_dm2.analysis.angles import angle_distribution, bond_angles
 from ase_dm2.analysis.coordination import SI_O_CUTOFF, silica_defects
+from ase_dm2.analysis.crystals import crystallinity
 from ase_dm2.analysis.entropy import structure_entropy
 from ase_dm2.analysis.pdf import first_peak, partial_rdfs
 from ase_dm2.analysis.rings import silica_rings
@@ -10,6 +11,7 @@ from ase_dm2.analysis.voronoi import DEFAULT_RADII, face_fractions, motif_fracti
 from ase_dm2.density import density_of
 
 SILICA_ANGLES = (("O", "Si", "O"), ("Si", "O", "Si"))
+VDOS_MAX_THZ = 45.0  # one frequency grid for every structure, so curves compare bin by bin
 
 
 def kind_of(atoms) -> str:
@@ -22,11 +24,12 @@ def kind_of(atoms) -> str:
     return "generic"
 
 
-def structure_figures(atoms, entropy: bool = True, ring_max_size: int = 10) -> dict:
+def structure_figures(atoms, entropy: bool = True, ring_max_size: int = 10, potential=None) -> dict:
     """A dict of figures: density, partial PDFs and peaks, entropy, and per-kind extras.
 
     Silica: coordination defects, NBO count, O-Si-O and Si-O-Si angles, rings.
     Metallic: Voronoi motifs and face fractions (radii Cu 1.35, Zr 1.55 Å).
+    With entropy, the crystallinity flag; with a LAMMPS `potential`, the VDOS.
     """
     if len(atoms) == 0:
         raise ValueError("the structure has no atoms")
@@ -39,6 +42,7 @@ def structure_figures(atoms, entropy: bool = True, ring_max_size: int = 10) -> d
     figures["first_peaks"] = {"-".join(k): first_peak(rdf["r"], rdf[k]) for k in rdf if isinstance(k, tuple)}
     if entropy:
         figures["entropy"] = structure_entropy(atoms)
+        figures["crystallinity"] = crystallinity(atoms)
     if kind == "silica":
         figures["defects"] = silica_defects(atoms, SI_O_CUTOFF)
         figures["angles"] = {}
@@ -52,4 +56,11 @@ def structure_figures(atoms, entropy: bool = True, ring_max_size: int = 10) -> d
         voronoi = voronoi_analysis(atoms, DEFAULT_RADII)
         indices = voronoi["indices"][voronoi["kept"]]
         figures["voronoi"] = {"motifs": motif_fractions(indices), "faces": face_fractions(indices)}
+    if potential is not None:
+        from ase_dm2.md.vibrations import vibrational_dos
+
+        vdos = vibrational_dos(atoms, potential, max_frequency=VDOS_MAX_THZ)
+        figures["vdos"] = {"grid": vdos["grid"].tolist(), "dos": vdos["dos"].tolist(),
+                           "imaginary_modes": vdos["imaginary_modes"],
+                           "heat_capacity_kB_per_atom": vdos["heat_capacity_kB_per_atom"]}
     return figures

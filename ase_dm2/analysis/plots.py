@@ -63,6 +63,18 @@ def plot_summary(summary: dict, out_dir: Path) -> list:
         ax.set(xlabel="ring size (Si)", ylabel="fraction", title="rings")
         ax.legend()
         written.append(_save(fig, out_dir / "rings.png"))
+    if "vdos" in first:
+        fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+        grid = np.array(first["vdos"]["grid"])
+        for name, figures in sets.items():
+            dos = _mean_curve(figures, lambda f: f["vdos"]["dos"])
+            axes[0].plot(grid, dos, color=COLOURS[name], label=name)
+            keep = grid > 0.2
+            axes[1].plot(grid[keep], dos[keep] / grid[keep] ** 2, color=COLOURS[name], label=name)
+        axes[0].set(title="VDOS", xlabel="frequency (THz)")
+        axes[1].set(title="reduced VDOS g/nu^2 (boson peak)", xlabel="frequency (THz)", xlim=(0, 5))
+        axes[0].legend()
+        written.append(_save(fig, out_dir / "vdos.png"))
     entropy = [(name, [f["entropy"] for f in figures]) for name, figures in sets.items() if "entropy" in figures[0]]
     if entropy:
         fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))

@@ -25,6 +25,12 @@ def _scalars(figures: dict) -> dict:
         flat[f"first peak {pair} (Å)"] = r
     for name, value in figures.get("defects", {}).items():
         flat[name] = value
+    if "crystallinity" in figures:
+        flat["crystal-like environments"] = figures["crystallinity"]["crystal_like_fraction"]
+        flat["flagged crystalline"] = float(figures["crystallinity"]["crystalline"])
+    if "vdos" in figures:
+        flat["heat capacity (kB/atom)"] = figures["vdos"]["heat_capacity_kB_per_atom"]
+        flat["imaginary modes"] = figures["vdos"]["imaginary_modes"]
     for triplet, angle in figures.get("angles", {}).items():
         flat[f"{triplet} mean (deg)"] = angle["mean"]
         flat[f"{triplet} std (deg)"] = angle["std"]
@@ -41,6 +47,9 @@ def _distributions(figures: dict) -> dict:
         out["rings"] = (l1_distance, {n: c / total for n, c in figures["rings"].items()})
     if "voronoi" in figures:
         out["voronoi motifs"] = (l1_distance, figures["voronoi"]["motifs"])
+    if "vdos" in figures:
+        dos = np.array(figures["vdos"]["dos"])
+        out["VDOS"] = (l1_distance, dict(enumerate(dos / dos.sum())))
     return out
 
 
@@ -57,12 +66,24 @@ def _mean_std(values) -> list:
     return [float(np.mean(values)), float(np.std(values))] if values else [None, None]
 
 
-def compare(generated, reference, entropy: bool = True, progress: bool = True) -> dict:
-    """The comparison summary (JSON-ready) of two sets of structures."""
+def crystal_baselines(atoms) -> dict:
+    """Density, rings and entropy of the reference crystals of this chemistry."""
+    from ase_dm2.analysis.crystals import reference_crystals
+
+    baselines = {}
+    for name, crystal in reference_crystals(atoms).items():
+        figures = structure_figures(crystal.repeat(3), entropy=True)
+        baselines[name] = {k: figures[k] for k in ("density", "entropy", "rings") if k in figures}
+    return baselines
+
+
+def compare(generated, reference, entropy: bool = True, progress: bool = True, potential=None) -> dict:
+    """The comparison summary (JSON-ready) of two sets of structures (with a LAMMPS potential: VDOS too)."""
     if not generated or not reference:
         raise ValueError("compare needs at least one generated and one reference structure")
     every = list(generated) + list(reference)
-    figures = [structure_figures(a, entropy=entropy) for a in tqdm(every, desc="analysing", disable=not progress)]
+    figures = [structure_figures(a, entropy=entropy, potential=potential)
+               for a in tqdm(every, desc="analysing", disable=not progress)]
     gen, ref = figures[: len(generated)], figures[len(generated):]
     names = sorted(set().union(*(_scalars(f) for f in figures)))
     summary = {"generated": len(gen), "reference": len(ref), "scalars": {}, "distances": {}}
@@ -82,6 +103,7 @@ def compare(generated, reference, entropy: bool = True, progress: bool = True) -
             "sim_vs_sim": _mean_std(overlap(a, reference[:k] + reference[k + 1:]) for k, a in enumerate(reference))
             if len(reference) > 1 else [None, None],
         }
+    summary["crystals"] = crystal_baselines(reference[0])
     summary["figures"] = {"generated": gen, "reference": ref}
     return summary
 
@@ -100,6 +122,13 @@ def markdown(summary: dict) -> str:
               "QUESTS overlap is a fraction of environments (higher is closer).", "",
               "| distance | gen vs sim | sim vs sim (baseline) |", "|---|---|---|"]
     lines += [f"| {k} | {_cell(v['gen_vs_sim'])} | {_cell(v['sim_vs_sim'])} |" for k, v in summary["distances"].items()]
+    if summary.get("crystals"):
+        lines += ["", "## Crystal baselines", "", "| crystal | density (g/cm3) | entropy (nats) | rings |",
+                  "|---|---|---|---|"]
+        for name, c in summary["crystals"].items():
+            rings = ", ".join(f"{n}: {k}" for n, k in c.get("rings", {}).items()) or "–"
+            lines.append(f"| {name} | {c.get('density', float('nan')):.3f} | {c.get('entropy', float('nan')):.3f} "
+                         f"| {rings} |")
     return "\n".join(lines) + "\n"
 
 

@@ -2,9 +2,9 @@
 import argparse
 import sys
 
-from ase_dm2.cli import analyze, generate, import_dm2, md, train
+from ase_dm2.cli import analyze, generate, import_dm2, md, train, vdos
 
-SUBCOMMANDS = [train, generate, import_dm2, analyze, md]
+SUBCOMMANDS = [train, generate, import_dm2, analyze, md, vdos]
 
 
 def build_parser() -> argparse.ArgumentParser:

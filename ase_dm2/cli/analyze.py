@@ -21,6 +21,8 @@ def add_parser(subparsers):
     p.add_argument("generated", nargs="+")
     p.add_argument("--reference", nargs="+", required=True)
     p.add_argument("-o", "--out-dir", required=True)
+    p.add_argument("--potential", help="add the VDOS with this LAMMPS preset (sio2, cuzr); minutes per structure")
+    p.add_argument("--potential-file", help="EAM file for the cuzr preset")
     _read_options(p)
     p.set_defaults(run=run_compare)
 
@@ -43,7 +45,14 @@ def _row(name, figures):
             percent("o_twofold"), str(d.get("non_bridging_oxygens", "-")),
             f"{angles['Si-O-Si']['mean']:.1f}" if "Si-O-Si" in angles else "-",
             f"{figures['entropy']:.3f}" if "entropy" in figures else "-",
-            next(iter(motifs), "-")]
+            next(iter(motifs), "-"), _crystal(figures)]
+
+
+def _crystal(figures) -> str:
+    c = figures.get("crystallinity")
+    if c is None:
+        return "-"
+    return f"YES {c['space_group']}" if c["crystalline"] else "no"
 
 
 def run_analyze(args) -> int:
@@ -62,7 +71,7 @@ def run_analyze(args) -> int:
         figures["source"] = atoms.info["source"]
         everything.append(figures)
         rows.append(_row(Path(atoms.info["source"]).name, figures))
-    headers = ["file", "formula", "g/cm3", "Si4 %", "O2 %", "NBO", "Si-O-Si", "H nats", "top Voronoi"]
+    headers = ["file", "formula", "g/cm3", "Si4 %", "O2 %", "NBO", "Si-O-Si", "H nats", "top Voronoi", "crystal"]
     widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(headers)]
     for row in [headers] + rows:
         print("  ".join(f"{v:>{w}}" for v, w in zip(row, widths)))
@@ -80,6 +89,10 @@ def run_analyze(args) -> int:
 def run_compare(args) -> int:
     from ase_dm2.analysis.report import compare, write_report
 
-    summary = compare(_read(args.generated, args), _read(args.reference, args), entropy=not args.no_entropy)
+    from ase_dm2.md.potentials import preset
+
+    potential = preset(args.potential, args.potential_file) if args.potential else None
+    summary = compare(_read(args.generated, args), _read(args.reference, args), entropy=not args.no_entropy,
+                      potential=potential)
     print(f"report written to {write_report(summary, args.out_dir)}")
     return 0

@@ -43,6 +43,7 @@ class LammpsResult:
     thermo: dict  # column -> array over all thermo rows of the run
     log: str
     wall_time: float
+    forces: np.ndarray  # eV/Å on each atom at the end, original orientation
 
     def last(self, column: str) -> float:
         return float(self.thermo[column][-1])
@@ -94,6 +95,7 @@ def run_lammps(atoms, potential, body: str, workdir=None, minimise: bool = False
     style = "charge" if potential.charges else "atomic"
     setup = f"""units metal
 atom_style {style}
+atom_modify map yes
 boundary {' '.join('p' if p else 'f' for p in atoms.pbc)}
 box tilt large
 read_data structure.data
@@ -102,7 +104,7 @@ neighbor 2.0 bin
 thermo_style custom {THERMO}
 thermo_modify norm no flush yes
 """
-    finish = "\nwrite_dump all custom final.dump id type x y z modify sort id\n"
+    finish = "\nwrite_dump all custom final.dump id type x y z fx fy fz modify sort id\n"
     with tempfile.TemporaryDirectory(prefix="ase_dm2_lammps_") as scratch:
         folder = Path(workdir or scratch)
         folder.mkdir(parents=True, exist_ok=True)
@@ -128,4 +130,4 @@ thermo_modify norm no flush yes
     result.set_cell(final.cell.array @ rotation, scale_atoms=False)
     result.positions = final.positions @ rotation
     result.calc = None
-    return LammpsResult(result, parse_thermo(text), text, wall)
+    return LammpsResult(result, parse_thermo(text), text, wall, final.get_forces() @ rotation)

@@ -1,0 +1,80 @@
+"""Vibrational density of states of a whole cell: LAMMPS Hessian, phonopy frequencies.
+
+A glass cell is its own supercell: the force constants of all atom pairs
+come from LAMMPS' `dynamical_matrix` (finite differences of analytic forces,
+PHONON package) and phonopy diagonalises them at Gamma. Structures are
+minimised first; imaginary modes are counted and reported, not hidden.
+"""
+from pathlib import Path
+
+import numpy as np
+
+from ase_dm2.md.lammps import run_lammps
+from ase_dm2.md.refine import minimise
+
+IMAGINARY_TOLERANCE = 0.05  # THz; the three translations sit at ~0
+
+
+def force_constants(atoms, potential, displacement: float = 1e-3, workdir=None) -> np.ndarray:
+    """(N, N, 3, 3) force constants in eV/Å^2 of the cell as given."""
+    import tempfile
+
+    n = len(atoms)
+    with tempfile.TemporaryDirectory(prefix="ase_dm2_dynmat_") as scratch:
+        folder = Path(workdir or scratch)
+        run_lammps(atoms, potential, f"dynamical_matrix all regular {displacement} file dynmat.bin binary yes\n",
+                   workdir=folder)
+        dynamical = np.fromfile(folder / "dynmat.bin", dtype=np.float64)
+    if dynamical.size != (3 * n) ** 2:
+        raise RuntimeError(f"LAMMPS wrote {dynamical.size} matrix entries, expected {(3 * n) ** 2}")
+    # LAMMPS writes H_ij / sqrt(m_i m_j) in the orientation of its own (rotated) cell
+    _, rotation = atoms.cell.standard_form()
+    masses = np.repeat(atoms.get_masses(), 3)
+    hessian = (dynamical.reshape(3 * n, 3 * n) * np.sqrt(np.outer(masses, masses))).reshape(n, 3, n, 3)
+    hessian = np.einsum("ai,xayb,bj->xiyj", rotation, hessian, rotation)
+    return 0.5 * (hessian + hessian.transpose(2, 3, 0, 1)).transpose(0, 2, 1, 3)
+
+
+def phonopy_at_gamma(atoms, constants: np.ndarray, temperature: float = 300.0) -> dict:
+    """Gamma-point frequencies (THz, imaginary negative) and harmonic heat capacity from phonopy."""
+    from phonopy import Phonopy
+    from phonopy.structure.atoms import PhonopyAtoms
+
+    cell = PhonopyAtoms(symbols=atoms.get_chemical_symbols(), cell=atoms.cell.array,
+                        scaled_positions=atoms.get_scaled_positions(), masses=atoms.get_masses())
+    phonon = Phonopy(cell, supercell_matrix=np.eye(3, dtype=int), primitive_matrix="P", is_symmetry=False,
+                     log_level=0)
+    phonon.force_constants = constants
+    phonon.run_mesh([1, 1, 1], with_eigenvectors=False, is_gamma_center=True)
+    frequencies = np.sort(phonon.mesh.frequencies[0])
+    phonon.run_thermal_properties(temperatures=[temperature], exclude_gamma_acoustic=True)
+    heat_capacity = phonon.thermal_properties.heat_capacity[0]  # J/K per mol of cells
+    return {"frequencies": frequencies, "heat_capacity_kB_per_atom": float(heat_capacity / 8.314462618 / len(atoms))}
+
+
+def dos_curve(frequencies: np.ndarray, width: float = 0.25, points: int = 400, max_frequency=None):
+    """(frequency grid in THz, g normalised to 1) by Gaussian smearing of the real modes."""
+    real = frequencies[frequencies > IMAGINARY_TOLERANCE]
+    top = max_frequency or (real.max() + 4 * width if len(real) else 1.0)
+    grid = np.linspace(0.0, top, points)
+    g = np.exp(-0.5 * ((grid[:, None] - real[None]) / width) ** 2).sum(axis=1)
+    area = np.trapezoid(g, grid)
+    return grid, g / area if area > 0 else g
+
+
+def vibrational_dos(atoms, potential, relax: bool = True, width: float = 0.25, max_frequency=None,
+                    temperature: float = 300.0) -> dict:
+    """VDOS g(nu), reduced g(nu)/nu^2 (boson peak), modes, imaginary count and heat capacity at `temperature`."""
+    if not atoms.pbc.all():
+        raise ValueError("the VDOS needs a periodic cell (the cell is its own supercell)")
+    if relax:
+        atoms = minimise(atoms, potential, ftol=1e-8, max_steps=20000)
+    gamma = phonopy_at_gamma(atoms, force_constants(atoms, potential), temperature)
+    frequencies = gamma["frequencies"]
+    grid, g = dos_curve(frequencies, width, max_frequency=max_frequency)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reduced = np.where(grid > 0.2, g / grid**2, np.nan)
+    return {"frequencies": frequencies, "modes": len(frequencies),
+            "imaginary_modes": int(np.sum(frequencies < -IMAGINARY_TOLERANCE)),
+            "grid": grid, "dos": g, "reduced_dos": reduced,
+            "heat_capacity_kB_per_atom": gamma["heat_capacity_kB_per_atom"], "atoms": atoms}
