@@ -69,6 +69,16 @@ def test_force_constants_of_a_rotated_cell(shared_data):
     np.testing.assert_allclose(ours, hessian, atol=2e-2)
     heat = phonopy_at_gamma(atoms, ours)["heat_capacity_kB_per_atom"]
     assert 2.5 < heat < 3.0  # close to Dulong-Petit at 300 K
+    from phonopy import Phonopy
+    from phonopy.structure.atoms import PhonopyAtoms
+
+    cell = PhonopyAtoms(symbols=atoms.get_chemical_symbols(), cell=atoms.cell.array,
+                        scaled_positions=atoms.get_scaled_positions(), masses=atoms.get_masses())
+    phonon = Phonopy(cell, supercell_matrix=np.eye(3, dtype=int), primitive_matrix="P", log_level=0)
+    phonon.force_constants = ours
+    phonon.run_mesh([1, 1, 1], is_gamma_center=True)
+    phonon.run_thermal_properties(temperatures=[300], exclude_gamma_acoustic=True)
+    assert heat == pytest.approx(phonon.thermal_properties.heat_capacity[0] / 8.314462618 / len(atoms), rel=1e-5)
 
 
 def test_reference_crystals_and_flags(shared_data):
