@@ -8,7 +8,8 @@ from ase_dm2.io.atomic import atomic_path
 COLOURS = {"generated": "tab:red", "reference": "tab:blue"}
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -17,11 +18,12 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path) -> Path:
+def save_figure(fig, path) -> Path:
+    """Write a figure as PNG atomically and close it."""
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110)
-    _pyplot().close(fig)
+        fig.savefig(tmp, dpi=120)
+    pyplot().close(fig)
     return path
 
 
@@ -30,7 +32,7 @@ def _mean_curve(figures, getter):
 
 
 def plot_summary(summary: dict, out_dir: Path) -> list:
-    plt = _pyplot()
+    plt = pyplot()
     sets = summary["figures"]
     first = sets["reference"][0]
     written = []
@@ -41,7 +43,7 @@ def plot_summary(summary: dict, out_dir: Path) -> list:
             ax.plot(first["rdf"]["r"], _mean_curve(figures, lambda f: f["rdf"][pair]), color=COLOURS[name], label=name)
         ax.set(title=f"g(r) {pair}", xlabel="r (Å)")
     axes[0][0].legend()
-    written.append(_save(fig, out_dir / "pdfs.png"))
+    written.append(save_figure(fig, out_dir / "pdfs.png"))
     if "angles" in first:
         triplets = list(first["angles"])
         fig, axes = plt.subplots(1, len(triplets), figsize=(4 * len(triplets), 3.2), squeeze=False)
@@ -51,7 +53,7 @@ def plot_summary(summary: dict, out_dir: Path) -> list:
                 ax.plot(first["angles"][triplet]["centres"], density, color=COLOURS[name], label=name)
             ax.set(title=f"{triplet} angles", xlabel="angle (deg)")
         axes[0][0].legend()
-        written.append(_save(fig, out_dir / "angles.png"))
+        written.append(save_figure(fig, out_dir / "angles.png"))
     if "rings" in first:
         sizes = sorted({int(n) for figures in sets.values() for f in figures for n in f["rings"]})
         fig, ax = plt.subplots(figsize=(5, 3.2))
@@ -62,7 +64,7 @@ def plot_summary(summary: dict, out_dir: Path) -> list:
             ax.bar(np.array(sizes) + (k - 0.5) * width, fractions, width, color=COLOURS[name], label=name)
         ax.set(xlabel="ring size (Si)", ylabel="fraction", title="rings")
         ax.legend()
-        written.append(_save(fig, out_dir / "rings.png"))
+        written.append(save_figure(fig, out_dir / "rings.png"))
     if "vdos" in first:
         fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
         grid = np.array(first["vdos"]["grid"])
@@ -74,7 +76,7 @@ def plot_summary(summary: dict, out_dir: Path) -> list:
         axes[0].set(title="VDOS", xlabel="frequency (THz)")
         axes[1].set(title="reduced VDOS g/nu^2 (boson peak)", xlabel="frequency (THz)", xlim=(0, 5))
         axes[0].legend()
-        written.append(_save(fig, out_dir / "vdos.png"))
+        written.append(save_figure(fig, out_dir / "vdos.png"))
     entropy = [(name, [f["entropy"] for f in figures]) for name, figures in sets.items() if "entropy" in figures[0]]
     if entropy:
         fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
@@ -84,5 +86,5 @@ def plot_summary(summary: dict, out_dir: Path) -> list:
         bars = [(label, value[0]) for label, value in overlap.items() if value[0] is not None]
         axes[1].bar([b[0] for b in bars], [b[1] for b in bars], color=["tab:red", "tab:blue"][: len(bars)])
         axes[1].set(title="QUESTS overlap with references", ylim=(0, 1))
-        written.append(_save(fig, out_dir / "entropy.png"))
+        written.append(save_figure(fig, out_dir / "entropy.png"))
     return written

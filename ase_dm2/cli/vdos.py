@@ -33,20 +33,12 @@ def run(args) -> int:
 
 
 def plot(vdos, path, label) -> None:
-    import matplotlib
+    from ase_dm2.analysis.plots import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ase_dm2.io.atomic import atomic_path
-
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+    fig, axes = pyplot().subplots(1, 2, figsize=(8, 3.2))
     axes[0].plot(vdos["grid"], vdos["dos"], label=label)
     axes[0].set(xlabel="frequency (THz)", ylabel="g(nu)", title="VDOS")
     axes[1].plot(vdos["grid"], vdos["reduced_dos"])
     axes[1].set(xlabel="frequency (THz)", ylabel="g(nu)/nu^2", title="boson peak", xlim=(0, 5))
     axes[0].legend()
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)

@@ -47,19 +47,11 @@ def fracture(atoms, potential, strain_rate: float = 1e9, max_strain: float = 0.5
 
 def plot_stress_strain(curves: dict, path) -> None:
     """PNG of {label: fracture result} curves."""
-    import matplotlib
+    from ase_dm2.analysis.plots import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ase_dm2.io.atomic import atomic_path
-
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig, ax = pyplot().subplots(figsize=(5, 3.5))
     for label, curve in curves.items():
         ax.plot(curve["strain"], curve["stress"], label=label)
     ax.set(xlabel="strain", ylabel="true stress (GPa)", title="uniaxial tension")
     ax.legend()
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)

@@ -258,20 +258,14 @@ def write_loss_curves(history, out_dir) -> None:
             writer.writerows(history)
     if not history:
         return
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ase_dm2.analysis.plots import pyplot, save_figure
 
     steps = [h["step"] for h in history]
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig, ax = pyplot().subplots(figsize=(5, 3.5))
     ax.plot(steps, [h["train_loss"] for h in history], label="train")
     ax.plot(steps, [h["validation_loss"] for h in history], label="validation")
     ax.set_xlabel("step")
     ax.set_ylabel("MSE (Å²)")
     ax.set_yscale("log")
     ax.legend()
-    fig.tight_layout()
-    with atomic_path(out_dir / "losses.png") as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
+    save_figure(fig, out_dir / "losses.png")
