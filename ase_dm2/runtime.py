@@ -5,8 +5,8 @@ two, so the default is 1 ($ASE_DM2_NUM_THREADS or an argument overrides it).
 
 Memory: glibc hands buffers above 32 MiB back to the kernel when freed, so
 every network call on thousands of atoms faults its gigabytes of
-intermediates back in page by page (measured: 3.1 s -> 1.3 s per
-3,000-atom forward once freed memory is kept for reuse). The process then keeps its
+intermediates back in page by page (benchmarks/network.py: 1.64 s -> 0.80 s
+per 3,000-atom forward once freed memory is kept for reuse). The process then keeps its
 peak memory; $ASE_DM2_KEEP_FREED_MEMORY=0 turns this off.
 """
 import ctypes
