@@ -11,7 +11,7 @@ from ase.units import _amu
 
 from sklearn.linear_model import LinearRegression
 
-_G_PER_CM3 = _amu * 1e3 / 1e-24  # amu/Å^3 -> g/cm^3
+G_PER_CM3 = _amu * 1e3 / 1e-24  # amu/Å^3 -> g/cm^3
 
 
 def density_of(atoms) -> float:
@@ -19,7 +19,7 @@ def density_of(atoms) -> float:
     volume = atoms.get_volume()
     if not volume > 0:
         raise ValueError("the structure has a zero-volume cell; a density needs a periodic cell")
-    return float(atoms.get_masses().sum() / volume * _G_PER_CM3)
+    return float(atoms.get_masses().sum() / volume * G_PER_CM3)
 
 
 class DensityModel:

@@ -1,18 +1,22 @@
 """Coordination numbers with per-pair cutoffs, and silica's defect fractions."""
 import numpy as np
 
-from ase_dm2.graph import neighbor_pairs
+from ase_dm2.analysis.pairs import bonds
 
 SI_O_CUTOFF = 2.0  # Å, DESIGN section 1
+
+
+def _check_species(symbols, *wanted) -> None:
+    missing = [s for s in wanted if s not in symbols]
+    if missing:
+        raise ValueError(f"the structure has no {', '.join(missing)} atoms (it has {', '.join(sorted(set(symbols)))})")
 
 
 def coordination_numbers(atoms, center: str, neighbor: str, cutoff: float) -> np.ndarray:
     """Number of `neighbor` atoms within `cutoff` of each `center` atom (periodic or finite)."""
     symbols = np.array(atoms.get_chemical_symbols())
-    missing = [s for s in (center, neighbor) if s not in symbols]
-    if missing:
-        raise ValueError(f"the structure has no {', '.join(missing)} atoms (it has {', '.join(sorted(set(symbols)))})")
-    i, j = neighbor_pairs(atoms.positions, atoms.cell.array, atoms.pbc, cutoff, "ij")
+    _check_species(symbols, center, neighbor)
+    i, j, _ = bonds(atoms, {(center, neighbor): cutoff})
     counts = np.bincount(i[symbols[j] == neighbor], minlength=len(atoms))
     return counts[symbols == center]
 
@@ -25,8 +29,10 @@ def coordination_fractions(atoms, center: str, neighbor: str, cutoff: float) -> 
 
 def silica_defects(atoms, cutoff: float = SI_O_CUTOFF) -> dict:
     """Fractions of fourfold Si and twofold O (Si-O bonds shorter than `cutoff`), and the defects."""
-    si = coordination_numbers(atoms, "Si", "O", cutoff)
-    o = coordination_numbers(atoms, "O", "Si", cutoff)
+    symbols = np.array(atoms.get_chemical_symbols())
+    _check_species(symbols, "Si", "O")
+    bonded = np.bincount(bonds(atoms, {("Si", "O"): cutoff})[0], minlength=len(atoms))  # Si-O bonds only
+    si, o = bonded[symbols == "Si"], bonded[symbols == "O"]
     return {
         "si_fourfold": float(np.mean(si == 4)),
         "o_twofold": float(np.mean(o == 2)),

@@ -2,7 +2,7 @@
 from ase.data import atomic_masses, atomic_numbers
 from ase.formula import Formula
 
-from ase_dm2.density import _G_PER_CM3
+from ase_dm2.density import G_PER_CM3
 
 MAX_DENSITY = 30.0  # g/cm^3; the densest element (osmium) is 22.6
 
@@ -46,4 +46,4 @@ def volume_for(symbols, density: float) -> float:
     if not 0 < density < MAX_DENSITY:
         raise ValueError(f"density {density} g/cm^3 is impossible; give a value between 0 and {MAX_DENSITY}")
     mass = sum(atomic_masses[atomic_numbers[s]] for s in symbols)
-    return mass * _G_PER_CM3 / density
+    return mass * G_PER_CM3 / density

@@ -12,6 +12,7 @@ import safetensors.torch
 
 from ase_dm2.density import DensityModel
 from ase_dm2.io.atomic import atomic_path
+from ase_dm2.dm2.importer import import_dm2
 from ase_dm2.dm2.network import DM2Config, DM2Network
 from ase_dm2.network.denoiser import Denoiser, DenoiserConfig
 
@@ -60,8 +61,6 @@ def load_model(name_or_path, device="cpu"):
     """A score model from a bundled model name, a model file (.safetensors) or a DM2 checkpoint (.pt)."""
     path = resolve_model_path(name_or_path)
     if path.suffix == ".pt":
-        from ase_dm2.dm2.importer import import_dm2
-
         return import_dm2(path).to(device)
     try:
         with safetensors.safe_open(str(path), framework="pt") as f:

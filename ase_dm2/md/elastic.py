@@ -8,7 +8,7 @@ averages of the Voigt and Reuss bounds.
 import numpy as np
 
 from ase_dm2.md.lammps import run_lammps
-from ase_dm2.md.refine import MINIMISE
+from ase_dm2.md.refine import MINIMISE, minimise
 
 VOIGT = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
 
@@ -60,8 +60,6 @@ def isotropic_moduli(c: np.ndarray) -> dict:
 def elastic_constants(atoms, potential, delta: float = 0.005, relax_first: bool = True) -> dict:
     """{'C': 6x6 GPa, 'K', 'G', 'E', 'nu'}; positions are minimised first unless relax_first=False."""
     if relax_first:
-        from ase_dm2.md.refine import minimise
-
         atoms = minimise(atoms, potential, ftol=1e-6)
     c = stiffness_matrix(atoms, potential, delta)
     return {"C": c, **isotropic_moduli(c)}

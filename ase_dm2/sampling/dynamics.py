@@ -7,11 +7,11 @@ standard deviation drawn uniformly in [sigma_min, sigma_t] (NoiseSchedule).
 from typing import IO, Optional
 
 import numpy as np
+from ase.geometry import wrap_positions
 from ase.optimize.optimize import BaseDynamics
 
 from ase_dm2.sampling.calculator import ScoreCalculator
 from ase_dm2.sampling.schedule import NoiseSchedule
-from ase_dm2.training.noise import wrap_positions
 
 
 class DiffusionDynamics(BaseDynamics):
@@ -86,7 +86,7 @@ class DiffusionDynamics(BaseDynamics):
         if self.sigma > 0:
             scale = self.rng.uniform(self.schedule.sigma_min, self.sigma, size=positions.shape)
             positions -= scale * self.rng.standard_normal(positions.shape)
-        atoms.positions = wrap_positions(positions, atoms.cell.array, atoms.pbc)
+        atoms.positions = wrap_positions(positions, atoms.cell.array, atoms.pbc, eps=0.0)  # into [0, 1)
 
     def log(self):
         if self.nsteps == 0:

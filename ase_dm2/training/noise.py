@@ -1,16 +1,6 @@
 """Denoising score matching data: clean structures plus Gaussian noise of a random scale."""
-import numpy as np
 import torch
-
-
-def wrap_positions(positions: np.ndarray, cell: np.ndarray, pbc) -> np.ndarray:
-    """Positions moved into the cell along periodic directions (others untouched)."""
-    pbc = np.asarray(pbc, dtype=bool)
-    if not pbc.any():
-        return positions
-    fractional = np.linalg.solve(cell.T, positions.T).T
-    fractional[:, pbc] %= 1.0
-    return fractional @ cell
+from ase.geometry import wrap_positions
 
 
 def noisy_copy(atoms, generator: torch.Generator, sigma_range=(0.001, 0.75)):
@@ -23,5 +13,5 @@ def noisy_copy(atoms, generator: torch.Generator, sigma_range=(0.001, 0.75)):
     sigma = low + (high - low) * torch.rand((), generator=generator, dtype=torch.float64)
     noise = (sigma * torch.randn((len(atoms), 3), generator=generator, dtype=torch.float64)).numpy()
     noisy = atoms.copy()
-    noisy.positions = wrap_positions(atoms.positions + noise, atoms.cell.array, atoms.pbc)
+    noisy.positions = wrap_positions(atoms.positions + noise, atoms.cell.array, atoms.pbc, eps=0.0)
     return noisy, noise
