@@ -13,7 +13,7 @@ import spglib
 from ase import Atoms
 from ase.spacegroup import crystal
 
-from ase_dm2.analysis.entropy import overlap
+from ase_dm2.analysis.entropy import descriptors, overlap_fraction
 
 
 def _spglib(function, *args, **kwargs):
@@ -66,10 +66,17 @@ def space_group(atoms, symprec: float = 0.3) -> str:
     return _spglib(spglib.get_spacegroup, cell, symprec=symprec) or "P1 (1)"
 
 
-def crystallinity(atoms, symprec: float = 0.3, threshold: float = 0.25) -> dict:
-    """Space group, fraction of environments found in each reference crystal, and the crystalline flag."""
+def crystallinity(atoms, symprec: float = 0.3, threshold: float = 0.25, environments=None) -> dict:
+    """Space group, fraction of environments found in each reference crystal, and the crystalline flag.
+
+    `environments`: the structure's QUESTS descriptors, if already computed.
+    """
     group = space_group(atoms, symprec) if atoms.pbc.all() else "finite"
-    overlaps = {name: overlap(atoms, [ref.repeat(_repeats(ref))]) for name, ref in reference_crystals(atoms).items()}
+    crystals = reference_crystals(atoms)
+    if crystals and environments is None:
+        environments = descriptors([atoms])
+    overlaps = {name: overlap_fraction(environments, descriptors([ref.repeat(_repeats(ref))]))
+                for name, ref in crystals.items()}
     crystal_like = max(overlaps.values(), default=0.0)
     symmetric = group not in ("P1 (1)", "finite") and group is not None
     return {"space_group": group, "crystal_overlap": overlaps, "crystal_like_fraction": crystal_like,

@@ -21,9 +21,19 @@ def descriptors(structures, k: int = K_NEIGHBORS, cutoff: float = CUTOFF) -> np.
     return get_descriptors(list(structures), k=k, cutoff=cutoff)
 
 
+def environment_entropy(x: np.ndarray, bandwidth: float = BANDWIDTH) -> float:
+    """H (nats) of a set of environments given as descriptors."""
+    return float(entropy(x, h=bandwidth))
+
+
+def overlap_fraction(y: np.ndarray, x: np.ndarray, bandwidth: float = BANDWIDTH) -> float:
+    """Fraction of environments y (descriptors) with dH(y_i | x) <= 0."""
+    return float(np.mean(delta_entropy(y, x, h=bandwidth) <= 0))
+
+
 def structure_entropy(atoms, bandwidth: float = BANDWIDTH) -> float:
     """H (nats) of one structure's atomic environments."""
-    return float(entropy(descriptors([atoms]), h=bandwidth))
+    return environment_entropy(descriptors([atoms]), bandwidth)
 
 
 def differential_entropy(structure, reference, bandwidth: float = BANDWIDTH) -> np.ndarray:
@@ -33,4 +43,4 @@ def differential_entropy(structure, reference, bandwidth: float = BANDWIDTH) -> 
 
 def overlap(structure, reference, bandwidth: float = BANDWIDTH) -> float:
     """Fraction of `structure`'s environments with dH <= 0 against `reference`."""
-    return float(np.mean(differential_entropy(structure, reference, bandwidth) <= 0))
+    return overlap_fraction(descriptors([structure]), descriptors(reference), bandwidth)

@@ -4,7 +4,7 @@ import numpy as np
 from ase_dm2.analysis.angles import angle_distribution, bond_angles
 from ase_dm2.analysis.coordination import SI_O_CUTOFF, silica_defects
 from ase_dm2.analysis.crystals import crystallinity
-from ase_dm2.analysis.entropy import structure_entropy
+from ase_dm2.analysis.entropy import descriptors, environment_entropy
 from ase_dm2.analysis.pdf import first_peak, partial_rdfs
 from ase_dm2.analysis.rings import silica_rings
 from ase_dm2.analysis.voronoi import DEFAULT_RADII, face_fractions, motif_fractions, voronoi_analysis
@@ -24,12 +24,14 @@ def kind_of(atoms) -> str:
     return "generic"
 
 
-def structure_figures(atoms, entropy: bool = True, ring_max_size: int = 10, potential=None) -> dict:
+def structure_figures(atoms, entropy: bool = True, ring_max_size: int = 10, potential=None,
+                      environments=None) -> dict:
     """A dict of figures: density, partial PDFs and peaks, entropy, and per-kind extras.
 
     Silica: coordination defects, NBO count, O-Si-O and Si-O-Si angles, rings.
     Metallic: Voronoi motifs and face fractions (radii Cu 1.35, Zr 1.55 Å).
     With entropy, the crystallinity flag; with a LAMMPS `potential`, the VDOS.
+    `environments`: the structure's QUESTS descriptors, if already computed.
     """
     if len(atoms) == 0:
         raise ValueError("the structure has no atoms")
@@ -41,8 +43,9 @@ def structure_figures(atoms, entropy: bool = True, ring_max_size: int = 10, pote
     figures["rdf"] = {"r": rdf["r"].tolist(), **{"-".join(k): rdf[k].tolist() for k in rdf if isinstance(k, tuple)}}
     figures["first_peaks"] = {"-".join(k): first_peak(rdf["r"], rdf[k]) for k in rdf if isinstance(k, tuple)}
     if entropy:
-        figures["entropy"] = structure_entropy(atoms)
-        figures["crystallinity"] = crystallinity(atoms)
+        environments = descriptors([atoms]) if environments is None else environments
+        figures["entropy"] = environment_entropy(environments)
+        figures["crystallinity"] = crystallinity(atoms, environments=environments)
     if kind == "silica":
         figures["defects"] = silica_defects(atoms, SI_O_CUTOFF)
         figures["angles"] = {}

@@ -13,7 +13,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ase_dm2.analysis.distances import js_distance, l1_distance, r_factor
-from ase_dm2.analysis.entropy import overlap
+from ase_dm2.analysis.entropy import descriptors, overlap_fraction
 from ase_dm2.analysis.figures import structure_figures
 from ase_dm2.io.atomic import atomic_path
 
@@ -82,8 +82,9 @@ def compare(generated, reference, entropy: bool = True, progress: bool = True, p
     if not generated or not reference:
         raise ValueError("compare needs at least one generated and one reference structure")
     every = list(generated) + list(reference)
-    figures = [structure_figures(a, entropy=entropy, potential=potential)
-               for a in tqdm(every, desc="analysing", disable=not progress)]
+    environments = [descriptors([a]) if entropy else None for a in every]  # QUESTS descriptors, once each
+    figures = [structure_figures(a, entropy=entropy, potential=potential, environments=env)
+               for a, env in tqdm(zip(every, environments), total=len(every), desc="analysing", disable=not progress)]
     gen, ref = figures[: len(generated)], figures[len(generated):]
     names = sorted(set().union(*(_scalars(f) for f in figures)))
     summary = {"generated": len(gen), "reference": len(ref), "scalars": {}, "distances": {}}
@@ -98,10 +99,11 @@ def compare(generated, reference, entropy: bool = True, progress: bool = True, p
             if len(ref) > 1 else [None, None],
         }
     if entropy:
+        gen_env, ref_env = environments[: len(generated)], environments[len(generated):]
         summary["distances"]["QUESTS overlap"] = {
-            "gen_vs_sim": _mean_std(overlap(a, reference) for a in generated),
-            "sim_vs_sim": _mean_std(overlap(a, reference[:k] + reference[k + 1:]) for k, a in enumerate(reference))
-            if len(reference) > 1 else [None, None],
+            "gen_vs_sim": _mean_std(overlap_fraction(y, np.concatenate(ref_env)) for y in gen_env),
+            "sim_vs_sim": _mean_std(overlap_fraction(y, np.concatenate(ref_env[:k] + ref_env[k + 1:]))
+                                    for k, y in enumerate(ref_env)) if len(ref_env) > 1 else [None, None],
         }
     summary["crystals"] = crystal_baselines(reference[0])
     summary["figures"] = {"generated": gen, "reference": ref}
