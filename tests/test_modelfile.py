@@ -1,5 +1,6 @@
 """Safe model files: round trip, metadata, clear errors for damaged or foreign files, atomic writes."""
 import json
+import os
 
 import pytest
 import safetensors.torch
@@ -30,6 +31,13 @@ def test_round_trip_gives_identical_outputs_and_metadata(saved):
     assert loaded.config == model.config
     assert loaded.provenance == model.provenance
     assert loaded.density_model.predict(1.0) == pytest.approx(model.density_model.predict(1.0))
+
+
+def test_saved_file_is_readable_by_others(saved):
+    _, path = saved
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_metadata_is_plain_json(saved):
