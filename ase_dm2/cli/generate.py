@@ -24,6 +24,9 @@ def add_parser(subparsers):
     p.add_argument("-o", "--output", required=True, help="output file, one frame per sample (e.g. out.extxyz)")
     p.add_argument("--trajectory", help="denoising trajectory (.traj; one per sample when several)")
     p.add_argument("--log", help="log file of step, sigma and mean displacement ('-' for stdout)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="spread the samples over a Dask distributed cluster (e.g. tcp://host:8786); the workers "
+                        "must be able to read MODEL")
     p.set_defaults(run=run)
 
 
@@ -44,11 +47,19 @@ def run(args) -> int:
         if len(args.cell) not in (3, 6, 9):
             raise ValueError(f"--cell takes 3, 6 or 9 numbers, got {len(args.cell)}")
         cell = np.reshape(args.cell, (3, 3)) if len(args.cell) == 9 else args.cell
-    model = load_model(args.model, device=args.device)
-    samples = generate(model, n_atoms=args.atoms, formula_units=args.formula_units, composition=args.formula,
-                       rate=args.rate, density=args.density, cell=cell, aspect=args.aspect,
-                       pore_radius=args.pore_radius, schedule=NoiseSchedule.dm2(args.steps), seed=args.seed,
-                       n_samples=args.n_samples, trajectory=args.trajectory, logfile=args.log)
+    options = dict(n_atoms=args.atoms, formula_units=args.formula_units, composition=args.formula, rate=args.rate,
+                   density=args.density, cell=cell, aspect=args.aspect, pore_radius=args.pore_radius,
+                   schedule=NoiseSchedule.dm2(args.steps))
+    if args.scheduler:
+        from ase_dm2.sampling.distributed import generate_on_cluster
+
+        if args.trajectory or args.log:
+            raise ValueError("--trajectory and --log are local files: leave them out with --scheduler")
+        samples = generate_on_cluster(args.scheduler, args.model, args.n_samples, seed=args.seed,
+                                      device=args.device, num_threads=args.threads, **options)
+    else:
+        samples = generate(load_model(args.model, device=args.device), seed=args.seed, n_samples=args.n_samples,
+                           trajectory=args.trajectory, logfile=args.log, **options)
     with atomic_path(args.output) as tmp:
         ase.io.write(tmp, samples, format=ase.io.formats.filetype(args.output, read=False))
     print(f"{len(samples)} structure(s) written to {args.output}")
