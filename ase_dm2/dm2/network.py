@@ -16,6 +16,8 @@ from e3nn.nn import FullyConnectedNet, Gate
 
 from ase_dm2.graph import Graph
 from ase_dm2.network.base import ScoreModel
+from ase_dm2.network.convolution import EdgeConvolution
+from ase_dm2.network.species import SpeciesAttributes
 from ase_dm2.network.interaction import _uvu_paths
 
 
@@ -75,17 +77,15 @@ class DM2Interaction(torch.nn.Module):
                                      internal_weights=False, shared_weights=False)
         self.lin2 = o3.FullyConnectedTensorProduct(irreps_mid, irreps_node, irreps_out)
         self.mlp = FullyConnectedNet(list(radial_neurons) + [self.conv.weight_numel], torch.nn.functional.silu)
+        self.convolution = EdgeConvolution(self.conv)
         self.alpha = o3.FullyConnectedTensorProduct(irreps_mid, irreps_node, "0e")
 
-    def forward(self, x, node_attr, source, target, edge_sh, edge_basis):
-        node_features = self.lin1(x, node_attr)
-        edge_features = self.conv(node_features[source], edge_sh, self.mlp(edge_basis))
-        aggregated = torch.zeros(x.shape[0], edge_features.shape[1], dtype=x.dtype, device=x.device)
-        aggregated.index_add_(0, target, edge_features)
-        aggregated = aggregated * self.norm
+    def forward(self, x, node_attr: SpeciesAttributes, source, target, edge_sh, edge_basis):
+        node_features = node_attr.apply(self.lin1, x)
+        aggregated = self.convolution(node_features, edge_sh, edge_basis, self.mlp, source, target) * self.norm
         mask = self.sc.output_mask
-        alpha = (1 - mask) + self.alpha(aggregated, node_attr) * mask
-        return self.sc(x, node_attr) + alpha * self.lin2(aggregated, node_attr)
+        alpha = (1 - mask) + node_attr.apply(self.alpha, aggregated) * mask
+        return node_attr.apply(self.sc, x) + alpha * node_attr.apply(self.lin2, aggregated)
 
 
 class DM2Layer(torch.nn.Module):
@@ -145,7 +145,7 @@ class DM2Network(ScoreModel):
         edge_sh = o3.spherical_harmonics(self.irreps_edge, vectors, normalize=True, normalization="component")
         edge_basis = dm2_bessel(vectors.norm(dim=-1), self.config.basis_cutoff, self.config.num_basis)
         x = self.init_embed.embed_node_x(graph.species)
-        z = self.init_embed.embed_node_z(graph.species)
+        z = SpeciesAttributes(self.init_embed.embed_node_z.weight, graph.species)
         shift = 0.0
         if self.conditional:
             if graph.rate is None:
@@ -153,4 +153,4 @@ class DM2Network(ScoreModel):
             shift = self.y_projection(self.y_embed(torch.log10(graph.rate))[graph.batch])
         for layer in self.interactions:
             x = layer.second(layer.first(x, z, graph.center, graph.neighbor, edge_sh, edge_basis)) + shift
-        return self.out(x, z)
+        return z.apply(self.out, x)

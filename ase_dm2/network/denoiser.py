@@ -11,6 +11,7 @@ from ase_dm2.graph import Graph
 from ase_dm2.network.base import ScoreModel
 from ase_dm2.network.conditioning import RateEmbedding
 from ase_dm2.network.interaction import Interaction
+from ase_dm2.network.species import SpeciesAttributes
 from ase_dm2.network.radial import RadialBasis
 
 
@@ -95,7 +96,7 @@ class Denoiser(ScoreModel):
         lengths = vectors.norm(dim=-1)
         edge_sh = o3.spherical_harmonics(self.irreps_edge, vectors, normalize=True, normalization="component")
         edge_basis = self.radial_basis(lengths)
-        attr = self.embed_attributes(graph.species)
+        attr = SpeciesAttributes(self.embed_attributes.weight, graph.species)
         x = self.embed_features(graph.species)
         condition = None
         if self.rate_embedding is not None:
@@ -106,4 +107,4 @@ class Denoiser(ScoreModel):
             x = gate(interaction(x, attr, graph.center, graph.neighbor, edge_sh, edge_basis))
             if condition is not None:
                 x = torch.cat([x[:, : self.config.hidden_scalars] + condition, x[:, self.config.hidden_scalars :]], 1)
-        return self.output(x, attr)
+        return attr.apply(self.output, x)

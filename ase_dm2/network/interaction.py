@@ -2,15 +2,18 @@
 
 out = SelfConnection(x, z) + Linear2(sum_j TP(Linear1(x, z)_j, Y(r_ij); R(|r_ij|)), z)
 
-x are node features, z node attributes (species embedding), Y the edge
-spherical harmonics and R an MLP of the radial basis giving the tensor-product
-weights of each edge.
+x are node features, z node attributes (species embedding, applied one matrix
+per species), Y the edge spherical harmonics and R an MLP of the radial basis
+giving the tensor-product weights of each edge (EdgeConvolution evaluates it).
 """
 import math
 
 import torch
 from e3nn import o3
 from e3nn.nn import FullyConnectedNet
+
+from ase_dm2.network.convolution import EdgeConvolution
+from ase_dm2.network.species import SpeciesAttributes
 
 
 def _uvu_paths(irreps_in: o3.Irreps, irreps_edge: o3.Irreps, irreps_out: o3.Irreps):
@@ -53,12 +56,10 @@ class Interaction(torch.nn.Module):
             irreps_in, irreps_edge, irreps_mid, instructions, shared_weights=False, internal_weights=False
         )
         self.radial = FullyConnectedNet([num_basis, radial_hidden, self.conv.weight_numel], torch.nn.functional.silu)
+        self.convolution = EdgeConvolution(self.conv)
         self.linear_2 = o3.FullyConnectedTensorProduct(irreps_mid.simplify(), irreps_attr, irreps_out)
 
-    def forward(self, x, attr, center, neighbor, edge_sh, edge_basis):
-        weights = self.radial(edge_basis)
-        h = self.linear_1(x, attr)
-        messages = self.conv(h[neighbor], edge_sh, weights)
-        aggregated = torch.zeros(x.shape[0], messages.shape[1], dtype=x.dtype, device=x.device)
-        aggregated.index_add_(0, center, messages)
-        return self.self_connection(x, attr) + self.linear_2(aggregated * self.norm, attr)
+    def forward(self, x, attr: SpeciesAttributes, center, neighbor, edge_sh, edge_basis):
+        h = attr.apply(self.linear_1, x)
+        aggregated = self.convolution(h, edge_sh, edge_basis, self.radial, neighbor, center)
+        return attr.apply(self.self_connection, x) + attr.apply(self.linear_2, aggregated * self.norm)

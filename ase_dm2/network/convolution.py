@@ -1,0 +1,101 @@
+"""The edge convolution of NequIP-style layers, evaluated fast and in chunks of edges.
+
+Computes what e3nn's ``o3.TensorProduct`` with 'uvu' instructions and
+per-edge weights computes, followed by the sum of messages onto receiving
+atoms, to float round-off, but (1) each path contracts the weights with the
+edge harmonics first (a small batched matmul), so the (edges, u, v, i, j)
+outer product e3nn builds never exists, and (2) edges go through in chunks,
+so intermediates stay in cache (time per atom does not grow with size) and
+memory stays bounded for 10^5-10^6 atoms.
+"""
+import math
+
+import torch
+from e3nn import o3
+
+DEFAULT_CHUNK = {"cpu": 2048, "cuda": 262144}
+
+
+def irrep_major(x: torch.Tensor, irreps: o3.Irreps, inverse: bool = False) -> torch.Tensor:
+    """e3nn's layout (u, d) per irrep block <-> (d, u), so that elementwise work vectorises along u."""
+    blocks = []
+    for s, (mul, ir) in zip(irreps.slices(), irreps):
+        shape = (mul, ir.dim) if not inverse else (ir.dim, mul)
+        blocks.append(x[:, s].reshape(-1, *shape).transpose(1, 2).reshape(-1, mul * ir.dim))
+    return torch.cat(blocks, dim=1)
+
+
+class EdgeConvolution(torch.nn.Module):
+    """sum over edges e -> i of TP(x[j], Y_e; R(basis_e)) for an e3nn 'uvu' TensorProduct `tp`."""
+
+    def __init__(self, tp: o3.TensorProduct, chunk_size=None):
+        super().__init__()
+        if tp.shared_weights or tp.internal_weights:
+            raise ValueError("EdgeConvolution needs a TensorProduct with per-edge weights (shared_weights=False)")
+        self.irreps_in1, self.irreps_out = tp.irreps_in1, tp.irreps_out
+        self.chunk_size = chunk_size
+        self.paths = []
+        start = 0
+        for k, ins in enumerate(tp.instructions):
+            if ins.connection_mode != "uvu" or not ins.has_weight:
+                raise ValueError(f"only weighted 'uvu' paths are supported, got {ins.connection_mode}")
+            in1, in2, out = tp.irreps_in1[ins.i_in1], tp.irreps_in2[ins.i_in2], tp.irreps_out[ins.i_out]
+            size = in1.mul * in2.mul
+            self.register_buffer(f"w3j_{k}", o3.wigner_3j(in1.ir.l, in2.ir.l, out.ir.l), persistent=False)
+            self.paths.append(dict(
+                in1=(tp.irreps_in1.slices()[ins.i_in1], in1.mul, in1.ir.dim),
+                in2=(tp.irreps_in2.slices()[ins.i_in2], in2.mul, in2.ir.dim),
+                weights=slice(start, start + size), i_out=ins.i_out, ls=(in1.ir.l, in2.ir.l, out.ir.l),
+                path_weight=ins.path_weight, w3j=f"w3j_{k}",
+            ))
+            start += size
+        self.weight_numel = start
+
+    def _path(self, path, x1, x2, weights) -> torch.Tensor:
+        """One path in the irrep-major layout (E, d, u): elementwise work runs along the multiplicity u."""
+        (s1, u, d1), (s2, v, d2) = path["in1"], path["in2"]
+        x1 = x1[:, s1].reshape(-1, d1, u)
+        x2 = x2[:, s2].reshape(-1, v, d2).transpose(1, 2)
+        w = weights[:, path["weights"]].reshape(-1, u, v).transpose(1, 2)
+        # q (E, d2, u): the weights meet the edge harmonics first. A batched matmul with an inner size of 2-4 is
+        # slow on CPUs for d2 > 1 (measured 2-3x); a sum over v along contiguous rows of u is not.
+        if d2 == 1:
+            q = torch.bmm(x2, w)
+        else:
+            w = w.contiguous()
+            q = x2[:, :, 0, None] * w[:, None, 0]
+            for k in range(1, v):
+                q = q + x2[:, :, k, None] * w[:, None, k]
+        l1, l2, l3 = path["ls"]
+        d3 = 2 * l3 + 1
+        if l1 == 0 or l2 == 0:  # Clebsch-Gordan of (0, l, l) and (l, 0, l) is identity / sqrt(2l + 1)
+            out = x1 * q / math.sqrt(d3)
+        elif l3 == 0:
+            out = (x1 * q).sum(1, keepdim=True) / math.sqrt(d1)
+        else:
+            outer = (x1.unsqueeze(2) * q.unsqueeze(1)).reshape(-1, d1 * d2, u)
+            out = torch.matmul(getattr(self, path["w3j"]).reshape(d1 * d2, d3).T, outer)
+        return path["path_weight"] * out.reshape(out.shape[0], -1)
+
+    def messages(self, x1: torch.Tensor, x2: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """Per-edge TP outputs in the irrep-major layout; x1 irrep-major, x2 and weights as e3nn has them."""
+        parts = [None] * len(self.irreps_out)
+        for path in self.paths:
+            out = self._path(path, x1, x2, weights)
+            i = path["i_out"]
+            parts[i] = out if parts[i] is None else parts[i] + out
+        for i, mul_ir in enumerate(self.irreps_out):
+            if parts[i] is None:
+                parts[i] = x1.new_zeros(x1.shape[0], mul_ir.dim)
+        return torch.cat(parts, dim=1)
+
+    def forward(self, node_features, edge_sh, edge_basis, radial, sender, receiver) -> torch.Tensor:
+        """(N, irreps_out.dim): messages TP(node_features[sender], edge_sh; radial(edge_basis)) summed onto receiver."""
+        features = irrep_major(node_features, self.irreps_in1)
+        total = node_features.new_zeros(node_features.shape[0], self.irreps_out.dim)
+        chunk = self.chunk_size or DEFAULT_CHUNK.get(node_features.device.type, DEFAULT_CHUNK["cuda"])
+        for start in range(0, sender.shape[0], chunk):
+            edges = slice(start, start + chunk)
+            messages = self.messages(features[sender[edges]], edge_sh[edges], radial(edge_basis[edges]))
+            total = total.index_add(0, receiver[edges], messages)
+        return irrep_major(total, self.irreps_out, inverse=True)
