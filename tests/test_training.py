@@ -46,7 +46,7 @@ def test_short_training_lowers_validation_loss(shared_data, tmp_path):
 
 def test_resume_continues_exactly(tmp_path):
     config = tiny_config(conditional=True)
-    settings = TrainingSettings(steps=4, **FAST)
+    settings = TrainingSettings(steps=4, **FAST, final_learning_rate=1e-4, ema_decay=0.5)
     straight = Trainer(small_set(), tmp_path / "a", config, settings)
     straight.run(progress=False)
 
@@ -62,7 +62,28 @@ def test_resume_continues_exactly(tmp_path):
     a, b = straight.optimizer.state_dict()["state"], resumed.optimizer.state_dict()["state"]
     assert all(torch.equal(a[k]["exp_avg_sq"], b[k]["exp_avg_sq"]) for k in a)
     assert [h["train_loss"] for h in straight.history] == [h["train_loss"] for h in resumed.history]
-    assert load_model(tmp_path / "b" / "model.safetensors").provenance["steps"] == 4
+    saved = load_model(tmp_path / "b" / "model.safetensors")
+    assert saved.provenance["steps"] == 4
+    for name, value in straight.final_model.state_dict().items():  # the moving average is what is saved
+        assert torch.equal(value, saved.state_dict()[name]), name
+        assert torch.equal(value, resumed.final_model.state_dict()[name]), name
+    assert any(not torch.equal(v, straight.model.state_dict()[k]) for k, v in saved.state_dict().items())
+
+
+def test_cosine_learning_rate_and_moving_average():
+    settings = TrainingSettings(steps=100, learning_rate=1e-3, final_learning_rate=1e-5)
+    assert settings.learning_rate_at(0) == pytest.approx(1e-3)
+    assert settings.learning_rate_at(50) == pytest.approx(0.5 * (1e-3 + 1e-5))
+    assert settings.learning_rate_at(100) == pytest.approx(1e-5)
+    assert TrainingSettings(learning_rate=2e-4).learning_rate_at(12345) == 2e-4
+    trainer = Trainer(small_set(), "unused", tiny_config(), TrainingSettings(steps=3, ema_decay=0.9, **FAST))
+    trainer.train_step()
+    first = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.train_step()
+    second, averaged = trainer.model.state_dict(), trainer.final_model.state_dict()
+    for name, value in averaged.items():  # the first update copies, then average = 0.9 average + 0.1 weights
+        torch.testing.assert_close(value, 0.9 * first[name] + 0.1 * second[name])
+    assert trainer.optimizer.param_groups[0]["lr"] == FAST["learning_rate"]
 
 
 def test_conditional_training_fits_density_on_rate(tmp_path):

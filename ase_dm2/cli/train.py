@@ -23,6 +23,10 @@ def add_parser(subparsers):
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.learning_rate, dest="learning_rate")
+    p.add_argument("--final-lr", type=float, dest="final_learning_rate",
+                   help="decay the learning rate on a cosine to this by the last step (default: constant)")
+    p.add_argument("--ema-decay", type=float, default=d.ema_decay,
+                   help="validate and save a moving average of the weights (e.g. 0.999; default 0: off)")
     p.add_argument("--validation-fraction", type=float, default=d.validation_fraction)
     p.add_argument("--validation-interval", type=int, default=d.validation_interval)
     p.add_argument("--checkpoint-interval", type=int, default=d.checkpoint_interval)

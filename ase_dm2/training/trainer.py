@@ -2,7 +2,11 @@
 
 Every step draws a batch of structures, gives each one sigma ~ U[0.001, 0.75] Å
 and per-coordinate Gaussian noise of that scale, and minimises
-MSE(model(noisy), noise) with AdamW. Under torchrun the global batch is split
+MSE(model(noisy), noise) with AdamW. Optionally the learning rate decays on a
+cosine to `final_learning_rate`, and an exponential moving average of the
+weights (`ema_decay`, as in most diffusion models) is what validation sees and
+what is saved: both help when few, noisy steps are affordable (batch 1 on a
+CPU). Under torchrun the global batch is split
 across processes (DistributedDataParallel); all processes draw the same random
 numbers, so a run is reproducible whatever the number of processes.
 """
@@ -18,6 +22,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from ase.formula import Formula
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from ase_dm2.density import DensityModel, density_of
@@ -47,6 +52,16 @@ class TrainingSettings:
     seed: int = 0
     device: str = "cpu"
     rate_key: str = RATE_KEY
+    final_learning_rate: Optional[float] = None  # cosine decay to this over `steps`; None: constant
+    ema_decay: float = 0.0  # weight of the old average per step; 0: no averaging
+
+    def learning_rate_at(self, step: int) -> float:
+        """Learning rate of optimiser step `step` (0-based)."""
+        if self.final_learning_rate is None:
+            return self.learning_rate
+        progress = min(step / max(self.steps, 1), 1.0)
+        span = self.learning_rate - self.final_learning_rate
+        return self.final_learning_rate + 0.5 * span * (1 + math.cos(math.pi * progress))
 
 
 def _rank_and_world():
@@ -103,9 +118,17 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
         )
+        self.average = None
+        if settings.ema_decay > 0:
+            self.average = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(settings.ema_decay))
         self.generator = torch.Generator().manual_seed(settings.seed)
         self.step = 0
         self.history = []
+
+    @property
+    def final_model(self) -> Denoiser:
+        """The weights that are validated and saved: the moving average if there is one."""
+        return self.model if self.average is None else self.average.module
 
     def _fit_density(self):
         periodic = [a for a in self.train_set if a.pbc.all()]
@@ -152,10 +175,14 @@ class Trainer:
         noisy, noise = zip(*samples[share])
         rates = None if self.rates is None else [self.rates[k] for k in indices[share]]
         self.model.train()
+        for group in self.optimizer.param_groups:
+            group["lr"] = s.learning_rate_at(self.step)
         self.optimizer.zero_grad(set_to_none=True)
         loss = self._loss(self.ddp, noisy, noise, rates)
         loss.backward()
         self.optimizer.step()
+        if self.average is not None:
+            self.average.update_parameters(self.model)
         self.step += 1
         loss = loss.detach()
         if self.world > 1:
@@ -170,13 +197,13 @@ class Trainer:
             return math.nan
         s = self.settings
         generator = torch.Generator().manual_seed(s.seed + 1)
-        self.model.eval()
+        model = self.final_model.eval()
         losses = []
         for sigma in np.linspace(s.sigma_min, s.sigma_max, s.validation_sigmas):
             for k, atoms in enumerate(self.validation_set):
                 noisy, noise = noisy_copy(atoms, generator, (sigma, sigma))
                 rates = None if self.val_rates is None else [self.val_rates[k]]
-                losses.append(float(self._loss(self.model, [noisy], [noise], rates)))
+                losses.append(float(self._loss(model, [noisy], [noise], rates)))
         return float(np.mean(losses))
 
     # -- the loop, checkpoints and outputs ------------------------------------------------
@@ -201,7 +228,7 @@ class Trainer:
                 self.save_checkpoint()
         bar.close()
         self.finish()
-        return self.model
+        return self.final_model
 
     def save_checkpoint(self) -> None:
         """Everything needed to continue exactly: weights, optimiser, step, RNG, history."""
@@ -215,6 +242,8 @@ class Trainer:
             "history": self.history,
             "config": self.model.config.to_dict(),
         }
+        if self.average is not None:
+            state["average"] = self.average.state_dict()
         with atomic_path(self.out_dir / CHECKPOINT) as tmp:
             torch.save(state, tmp)
 
@@ -228,6 +257,10 @@ class Trainer:
             raise ValueError(f"{path} was written for another architecture or species; resume with the same settings")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+        if self.average is not None:
+            if "average" not in state:
+                raise ValueError(f"{path} was written without weight averaging; resume with the same --ema-decay")
+            self.average.load_state_dict(state["average"])
         self.generator.set_state(state["rng"])
         self.step = int(state["step"])
         self.history = list(state["history"])
@@ -237,14 +270,15 @@ class Trainer:
         if self.rank != 0:
             return
         last = self.history[-1] if self.history else {}
-        self.model.provenance.update(
+        model = self.final_model
+        model.provenance.update(
             steps=self.step,
             final_train_loss=last.get("train_loss"),
             final_validation_loss=last.get("validation_loss"),
             finished=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             device=str(self.device),
         )
-        self.model.save(self.out_dir / MODEL)
+        model.save(self.out_dir / MODEL)
         write_loss_curves(self.history, self.out_dir)
 
 
