@@ -9,6 +9,7 @@ intermediates back in page by page (benchmarks/network.py: 1.64 s -> 0.80 s
 per 3,000-atom forward once freed memory is kept for reuse). The process then keeps its
 peak memory; $ASE_DM2_KEEP_FREED_MEMORY=0 turns this off.
 """
+import contextlib
 import ctypes
 import os
 import sys
@@ -43,3 +44,13 @@ def configure_runtime(num_threads=None) -> int:
     """Both settings at once (the CLI and benchmarks call this); returns the thread count."""
     keep_freed_memory()
     return set_num_threads(num_threads)
+
+
+@contextlib.contextmanager
+def torch_threads_kept():
+    """Restore torch's thread count after code that changes it behind our back (QUESTS' numba sets OpenMP's)."""
+    num_threads = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(num_threads)

@@ -100,6 +100,21 @@ def test_quests_figures_equal_direct_calls():
     assert overlap(b, [b]) == 1.0
 
 
+def test_quests_leaves_torch_threads_alone():
+    """numba (inside QUESTS) resets OpenMP, and so torch after its first use, to all cores on its first call."""
+    import subprocess
+    import sys
+
+    code = ("import torch; torch.set_num_threads(1); assert torch.get_num_threads() == 1\n"
+            "from ase_dm2.analysis.entropy import structure_entropy\n"
+            "from ase_dm2.build import random_structure\n"
+            "structure_entropy(random_structure('SiO2', n_atoms=90, density=2.2, seed=0))\n"
+            "print(torch.get_num_threads())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-1] == "1"
+
+
 def test_reference_glass_matches_design_figures(shared_data):
     atoms = ase.io.read(shared_data / "a-SiO2" / "sio2_3000_glass_1k_sample0.dat", format="lammps-data")
     defects = silica_defects(atoms)

@@ -11,6 +11,8 @@ import numpy as np
 from quests.descriptor import get_descriptors
 from quests.entropy import delta_entropy, entropy
 
+from ase_dm2.runtime import torch_threads_kept
+
 K_NEIGHBORS = 32
 CUTOFF = 5.0
 BANDWIDTH = 0.015
@@ -18,7 +20,8 @@ BANDWIDTH = 0.015
 
 def descriptors(structures, k: int = K_NEIGHBORS, cutoff: float = CUTOFF) -> np.ndarray:
     """QUESTS descriptors of all atoms of the given structures, stacked."""
-    return get_descriptors(list(structures), k=k, cutoff=cutoff)
+    with torch_threads_kept():
+        return get_descriptors(list(structures), k=k, cutoff=cutoff)
 
 
 def environment_entropy(x: np.ndarray, bandwidth: float = BANDWIDTH) -> float:
