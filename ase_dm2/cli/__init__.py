@@ -2,9 +2,9 @@
 import argparse
 import sys
 
-from ase_dm2.cli import analyze, generate, import_dm2, md, train, vdos
+from ase_dm2.cli import analyze, generate, import_dm2, md, train, validate, vdos
 
-SUBCOMMANDS = [train, generate, import_dm2, analyze, md, vdos]
+SUBCOMMANDS = [train, generate, import_dm2, analyze, md, vdos, validate]
 
 
 def build_parser() -> argparse.ArgumentParser:

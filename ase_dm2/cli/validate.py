@@ -1,0 +1,102 @@
+"""ase-dm2 validate: a model's validation report (generated vs reference structures, moduli, rate trends)."""
+import os
+import shlex
+import sys
+from pathlib import Path
+
+# Bundled models and what they are checked against: reference files under the shared data folder,
+# (or this repository's data/), the LAMMPS potential preset and the main comparison's rate.
+BUNDLED = {
+    "a-SiO2": dict(references="a-SiO2/*.dat", potential="sio2", rate=1.0),
+    "CuZr": dict(references="cuzr/*.extxyz", potential="cuzr", rate=None, in_repository=True, n_atoms=2000),
+    "AET-nanoparticle": dict(references="aet-nanoparticle", potential=None, rate=None, n_atoms=3000),
+}
+REPOSITORY_DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def shared_data() -> Path:
+    """$ASE_DM2_SHARED_DATA, else ../shared/data beside the working directory."""
+    return Path(os.environ.get("ASE_DM2_SHARED_DATA", Path.cwd().parent / "shared" / "data"))
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "validate", help="validation report of a model",
+        description="Generate samples, compare them with reference structures on every figure of merit, refine "
+                    "them with LAMMPS for elastic moduli, follow cooling-rate trends, and write report.md with "
+                    "PNG plots. Bundled models know their references (" + ", ".join(BUNDLED) + ").")
+    p.add_argument("model", help="bundled model name or model file")
+    p.add_argument("-o", "--out-dir", required=True)
+    p.add_argument("--reference", nargs="+", help="reference structure files (default for bundled models: their "
+                                                  "training or experimental data)")
+    p.add_argument("--rate-from-filename", action="store_true",
+                   help="read the references' cooling rates from DM2-style file names (glass_0_1k = 0.1 K/ps)")
+    p.add_argument("--potential", help="LAMMPS preset for elastic moduli: sio2 or cuzr (default for bundled models)")
+    p.add_argument("--potential-file", help="EAM file for the cuzr preset (default: the shared data's)")
+    p.add_argument("--atoms", type=int, help="atoms per generated sample (default 3000; 2000 for CuZr)")
+    p.add_argument("--samples", type=int, default=3)
+    p.add_argument("--rate", type=float, help="cooling rate of the main comparison (default 1 K/ps)")
+    p.add_argument("--steps", type=int, default=3000, help="network calls per sample (DM2's schedule shape)")
+    p.add_argument("--trend-rates", type=float, nargs="*", help="cooling rates of the trend (default 0.01-1000)")
+    p.add_argument("--trend-samples", type=int, default=1)
+    p.add_argument("--trend-steps", type=int, help="network calls per trend sample (default: --steps)")
+    p.add_argument("--no-elastic", action="store_true", help="skip refinement and elastic moduli")
+    p.add_argument("--no-entropy", action="store_true", help="skip QUESTS entropy and overlap")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=run)
+
+
+def _references(args, preset):
+    from ase_dm2.io.aet import read_aet_nanoparticle
+    from ase_dm2.io.structures import read_structures
+
+    if args.reference:
+        return read_structures(args.reference, rate_from_name=args.rate_from_filename)
+    if preset is None:
+        raise ValueError(f"{args.model} is not a bundled model: give its reference structures with --reference")
+    root = REPOSITORY_DATA if preset.get("in_repository") else shared_data()
+    pattern = preset["references"]
+    if pattern == "aet-nanoparticle":
+        if not (root / pattern).is_dir():
+            raise FileNotFoundError(f"no nanoparticle data at {root / pattern}; set ASE_DM2_SHARED_DATA")
+        return [read_aet_nanoparticle(root / pattern, amorphous_only=True)]
+    files = sorted(root.glob(pattern))
+    if not files:
+        raise FileNotFoundError(f"no reference files {root / pattern}; set ASE_DM2_SHARED_DATA to the shared data "
+                                "folder or give --reference")
+    return read_structures(files, rate_from_name=pattern.endswith(".dat"))
+
+
+def run(args) -> int:
+    from ase_dm2.io.modelfile import load_model
+    from ase_dm2.io.structures import RATE_KEY
+    from ase_dm2.md.potentials import preset as potential_preset
+    from ase_dm2.sampling.schedule import NoiseSchedule
+    from ase_dm2.validation import TREND_RATES, ValidationSettings, validate
+
+    preset = BUNDLED.get(args.model)
+    model = load_model(args.model)
+    references = _references(args, preset)
+    potential_name = args.potential or (preset or {}).get("potential")
+    potential = None
+    if potential_name and not args.no_elastic:
+        eam = args.potential_file or (shared_data() / "potentials" / "ZrCu.lammps.eam")
+        potential = potential_preset(potential_name, eam if potential_name == "cuzr" else None)
+    rate = args.rate if args.rate is not None else (preset or {}).get("rate", 1.0)
+    by_rate = {}
+    for atoms in references:
+        by_rate.setdefault(atoms.info.get(RATE_KEY), []).append(atoms)
+    main = by_rate.get(rate, references) if model.conditional else references
+    trend_steps = args.trend_steps or args.steps
+    settings = ValidationSettings(
+        n_atoms=args.atoms or (preset or {}).get("n_atoms", 3000), samples=args.samples,
+        schedule=NoiseSchedule.dm2(args.steps), rate=rate,
+        trend_rates=tuple(TREND_RATES if args.trend_rates is None else args.trend_rates),
+        trend_samples=args.trend_samples, trend_schedule=NoiseSchedule.dm2(trend_steps), elastic=not args.no_elastic,
+        entropy=not args.no_entropy, seed=args.seed)
+    trends = {r: s for r, s in by_rate.items() if r is not None} or None
+    command = "ase-dm2 " + shlex.join(sys.argv[1:]) if "validate" in sys.argv else ""
+    path = validate(model, main, args.out_dir, settings, potential=potential, reference_trends=trends,
+                    name=Path(args.model).stem if preset is None else args.model, command=command)
+    print(f"report written to {path}")
+    return 0
