@@ -19,6 +19,13 @@ def test_reads_the_particle_and_its_amorphous_region(shared_data):
     assert 2.4 < peak < 3.0
 
 
+def test_the_folder_reads_as_a_training_structure(shared_data):
+    from ase_dm2.io.structures import read_structures
+
+    (particle,) = read_structures([shared_data / "aet-nanoparticle"])
+    assert len(particle) == 18356 and particle.arrays["amorphous"].sum() == 15518
+
+
 def test_missing_folder_says_what_to_give(tmp_path):
     with pytest.raises(FileNotFoundError, match="AET .mat files"):
         read_aet_nanoparticle(tmp_path)

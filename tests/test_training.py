@@ -153,3 +153,44 @@ def test_data_parallel_training_with_gloo_matches_one_process(tmp_path):
     assert ddp.provenance["processes"] == 2
     for name, value in single.state_dict().items():
         torch.testing.assert_close(ddp.state_dict()[name], value, atol=1e-5, rtol=1e-4)
+
+
+def test_surface_depth_and_interior_density_of_a_cube():
+    from ase import Atoms
+
+    from ase_dm2.training.crops import interior_density, surface_depth
+
+    grid = np.stack(np.meshgrid(*[np.arange(0, 21.0, 2.0)] * 3, indexing="ij"), axis=-1).reshape(-1, 3)
+    depth = surface_depth(grid)
+    np.testing.assert_allclose(depth, np.minimum(grid, 20.0 - grid).min(axis=1), atol=1e-9)
+    cube = Atoms(f"Cu{len(grid)}", positions=grid)  # one Cu per 8 Å^3
+    assert interior_density(cube, margin=2.0) == pytest.approx(63.546 / 8 * 1.66054, rel=0.15)
+
+
+def test_crop_training_counts_only_inner_marked_atoms(tmp_path):
+    from ase import Atoms
+
+    from ase_dm2.training.crops import spherical_crop, surface_depth
+
+    rng = np.random.default_rng(0)
+    positions = rng.uniform(0, 30, (2700, 3))  # a finite cube of 30 Å, 0.1 atoms/Å^3
+    cluster = Atoms(["Si", "O", "O"] * 900, positions=positions)
+    cluster.set_array("amorphous", positions[:, 0] < 20)
+    settings = TrainingSettings(steps=2, batch_size=2, crop_radius=8.0, crop_margin=3.0, validation_fraction=0,
+                                learning_rate=1e-3)
+    trainer = Trainer([cluster], tmp_path, tiny_config(), settings)
+    eligible = (surface_depth(positions) > 3.0) & (positions[:, 0] < 20)
+    np.testing.assert_array_equal(trainer.crops[0], np.flatnonzero(eligible))
+
+    centre = trainer.crops[0][0]
+    crop, mask = spherical_crop(cluster, centre, 8.0, 3.0, eligible)
+    distance = np.linalg.norm(positions - positions[centre], axis=1)
+    assert len(crop) == (distance < 8.0).sum()
+    np.testing.assert_allclose(np.sort(crop.positions[mask], axis=0),
+                               np.sort(positions[(distance < 5.0) & eligible], axis=0))
+    crop, mask = trainer._sample(0)  # a random centre: counted atoms are eligible ones only
+    counted = {tuple(p) for p in positions[eligible]}
+    assert mask.any() and all(tuple(p) in counted for p in crop.positions[mask])
+    assert trainer.model.density_model.predict() == pytest.approx(0.1 * (28.086 + 2 * 15.999) / 3 * 1.66054,
+                                                                  rel=0.1)
+    assert np.isfinite(trainer.train_step())

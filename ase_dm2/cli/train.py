@@ -12,7 +12,8 @@ def add_parser(subparsers):
     p = subparsers.add_parser("train", help="train a denoiser on structure files",
                               description="Train a denoiser (conditional on cooling rate unless --unconditional). "
                                           "Run under torchrun for data-parallel training.")
-    p.add_argument("files", nargs="+", help="ASE-readable structure files (extxyz, traj, LAMMPS data, ...)")
+    p.add_argument("files", nargs="+", help="ASE-readable structure files (extxyz, traj, LAMMPS data, ...) or "
+                                            "the AET nanoparticle's folder of .mat files")
     p.add_argument("-o", "--out-dir", required=True, help="folder for checkpoint, loss curves and model.safetensors")
     p.add_argument("--unconditional", action="store_true", help="ignore cooling rates")
     p.add_argument("--rate-key", default=d.rate_key, help="atoms.info key holding the cooling rate in K/ps")
@@ -32,6 +33,10 @@ def add_parser(subparsers):
     p.add_argument("--checkpoint-interval", type=int, default=d.checkpoint_interval)
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--device", default=d.device, help="cpu or cuda")
+    p.add_argument("--crop-radius", type=float,
+                   help="train on spherical crops (Å) of finite structures, counting only bulk atoms in the loss")
+    p.add_argument("--crop-margin", type=float, default=d.crop_margin,
+                   help="loss atoms lie this far (Å) inside the crop and the structure (default %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pt")
     arch = p.add_argument_group("architecture")
     arch.add_argument("--cutoff", type=float, default=5.0)

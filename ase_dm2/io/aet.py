@@ -26,8 +26,9 @@ def _load(folder: Path, name: str, key: str) -> np.ndarray:
 def read_aet_nanoparticle(folder, amorphous_only: bool = False) -> Atoms:
     """The nanoparticle as Atoms (18,356 atoms); `amorphous_only` keeps the 15,518 amorphous ones.
 
-    Per-atom arrays: 'aet_type' (1-3) and, where the file is present, the
-    authors' Voronoi indices <n3,n4,n5,n6> as 'aet_voronoi'.
+    Per-atom arrays: 'aet_type' (1-3) and, where their files are present, the
+    authors' Voronoi indices <n3,n4,n5,n6> as 'aet_voronoi' and their amorphous
+    mask (scaled bond-orientational order < 0.5) as 'amorphous'.
     """
     folder = Path(folder)
     positions = _load(folder, "final_atom_coord_inA.mat", "final_atom_coord_inAngstrom").T.astype(float)
@@ -37,8 +38,17 @@ def read_aet_nanoparticle(folder, amorphous_only: bool = False) -> Atoms:
     voronoi = folder / "voronoi_index_amorphous_region.mat"
     if voronoi.is_file():
         atoms.set_array("aet_voronoi", _load(folder, voronoi.name, "voro_ind_atoms")[:, 2:6].astype(int))
+    order = folder / "scaled_boo_amorphous_region.mat"
+    if order.is_file():
+        atoms.set_array("amorphous", _load(folder, order.name, "scaled_SROP").ravel() < AMORPHOUS_SROP)
     atoms.info["source"] = str(folder)
     if amorphous_only:
-        srop = _load(folder, "scaled_boo_amorphous_region.mat", "scaled_SROP").ravel()
-        atoms = atoms[srop < AMORPHOUS_SROP]
+        if "amorphous" not in atoms.arrays:
+            raise FileNotFoundError(f"{order} is missing: it marks the amorphous atoms")
+        atoms = atoms[atoms.arrays["amorphous"]]
     return atoms
+
+
+def is_aet_folder(path) -> bool:
+    """True for a folder holding the AET nanoparticle's .mat files."""
+    return (Path(path) / "final_atom_coord_inA.mat").is_file()

@@ -2,16 +2,18 @@
 
 LAMMPS data files (.data, .dat, .lmp) are read as `lammps-data`; their atom
 types become elements through the masses, or through an explicit type map
-such as {1: "O", 2: "Si"}.
+such as {1: "O", 2: "Si"}. A folder of the AET nanoparticle's .mat files
+reads as that particle (ase_dm2.io.aet).
 """
 import re
 from pathlib import Path
 from typing import Optional
 
+import ase.io
 import numpy as np
 from ase.data import atomic_numbers
 
-import ase.io
+from ase_dm2.io.aet import is_aet_folder, read_aet_nanoparticle
 
 LAMMPS_SUFFIXES = {".data", ".dat", ".lmp"}
 RATE_KEY = "cooling_rate"
@@ -58,6 +60,9 @@ def read_structures(paths, index=":", type_map: Optional[dict] = None, rate_key:
     """All structures of the given files, checked, with `info['source']` set."""
     structures = []
     for path in map(Path, paths):
+        if path.is_dir() and is_aet_folder(path):
+            structures.append(read_aet_nanoparticle(path))
+            continue
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file")
         try:

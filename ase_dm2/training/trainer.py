@@ -6,7 +6,9 @@ MSE(model(noisy), noise) with AdamW. Optionally the learning rate decays on a
 cosine to `final_learning_rate`, and an exponential moving average of the
 weights (`ema_decay`, as in most diffusion models) is what validation sees and
 what is saved: both help when few, noisy steps are affordable (batch 1 on a
-CPU). Under torchrun the global batch is split
+CPU). With `crop_radius`, finite structures (an experimental nanoparticle)
+are seen as spherical crops whose loss counts only inner, bulk atoms
+(ase_dm2.training.crops). Under torchrun the global batch is split
 across processes (DistributedDataParallel); all processes draw the same random
 numbers, so a run is reproducible whatever the number of processes.
 """
@@ -29,6 +31,7 @@ from ase_dm2.density import DensityModel, density_of
 from ase_dm2.io.atomic import atomic_path
 from ase_dm2.io.structures import RATE_KEY, cooling_rates
 from ase_dm2.network.denoiser import Denoiser, DenoiserConfig
+from ase_dm2.training.crops import crop_centres, interior_density, spherical_crop
 from ase_dm2.training.noise import noisy_copy
 
 CHECKPOINT = "checkpoint.pt"
@@ -54,6 +57,8 @@ class TrainingSettings:
     rate_key: str = RATE_KEY
     final_learning_rate: Optional[float] = None  # cosine decay to this over `steps`; None: constant
     ema_decay: float = 0.0  # weight of the old average per step; 0: no averaging
+    crop_radius: Optional[float] = None  # Å; finite structures are trained on as spherical crops
+    crop_margin: float = 5.0  # Å; loss atoms lie this far inside the crop and the structure
 
     def learning_rate_at(self, step: int) -> float:
         """Learning rate of optimiser step `step` (0-based)."""
@@ -104,6 +109,10 @@ class Trainer:
         if not structures:
             raise ValueError("no training structures left after the validation split; give more structures")
         self.train_set, self.validation_set = list(structures), list(validation)
+        self.crops = {}  # structure index -> atoms whose environments count in the loss
+        if settings.crop_radius is not None:
+            self.crops = {k: crop_centres(a, settings.crop_margin) for k, a in enumerate(self.train_set)
+                          if not a.pbc.any()}
         self.rates = self.val_rates = None
         if config.conditional:
             self.rates = cooling_rates(self.train_set, settings.rate_key)
@@ -132,6 +141,10 @@ class Trainer:
 
     def _fit_density(self):
         periodic = [a for a in self.train_set if a.pbc.all()]
+        if not periodic and self.crops:  # bulk density of the particle's interior
+            margin = self.settings.crop_margin
+            return DensityModel(mean_density=np.mean([interior_density(self.train_set[k], margin)
+                                                      for k in self.crops]))
         if not periodic:
             return None
         rates = None
@@ -159,26 +172,44 @@ class Trainer:
         }
 
     # -- one step -------------------------------------------------------------------------
-    def _loss(self, model, noisy, noise, rates) -> torch.Tensor:
+    def _loss(self, model, noisy, noise, rates, masks=None) -> torch.Tensor:
         graph = self.model.graph(noisy, rates)
         target = torch.from_numpy(np.concatenate(noise)).to(graph.positions)
-        return torch.nn.functional.mse_loss(model(graph), target)
+        predicted = model(graph)
+        if masks is not None:
+            counted = torch.from_numpy(np.concatenate(masks)).to(graph.positions.device)
+            predicted, target = predicted[counted], target[counted]
+        return torch.nn.functional.mse_loss(predicted, target)
+
+    def _sample(self, k: int):
+        """(structure, loss mask or None) for training structure k: a random crop where it is cropped."""
+        atoms = self.train_set[k]
+        if k not in self.crops:
+            return atoms, None
+        centres = self.crops[k]
+        centre = centres[int(torch.randint(len(centres), (), generator=self.generator))]
+        counted = np.zeros(len(atoms), dtype=bool)
+        counted[centres] = True
+        return spherical_crop(atoms, centre, self.settings.crop_radius, self.settings.crop_margin, counted)
 
     def train_step(self) -> float:
         """One optimiser step on a global batch of `batch_size` structures."""
         s = self.settings
         sigmas = (s.sigma_min, s.sigma_max)
         indices = torch.randint(len(self.train_set), (s.batch_size,), generator=self.generator).tolist()
-        # every process draws the noise of the whole batch, then keeps its own share
-        samples = [noisy_copy(self.train_set[k], self.generator, sigmas) for k in indices]
+        # every process draws the crops and noise of the whole batch, then keeps its own share
+        structures, masks = zip(*(self._sample(k) for k in indices))
+        samples = [noisy_copy(atoms, self.generator, sigmas) for atoms in structures]
         share = slice(self.rank * s.batch_size // self.world, (self.rank + 1) * s.batch_size // self.world)
         noisy, noise = zip(*samples[share])
+        masks = None if all(m is None for m in masks) else [
+            np.ones(len(a), dtype=bool) if m is None else m for a, m in zip(structures[share], masks[share])]
         rates = None if self.rates is None else [self.rates[k] for k in indices[share]]
         self.model.train()
         for group in self.optimizer.param_groups:
             group["lr"] = s.learning_rate_at(self.step)
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self._loss(self.ddp, noisy, noise, rates)
+        loss = self._loss(self.ddp, noisy, noise, rates, masks)
         loss.backward()
         self.optimizer.step()
         if self.average is not None:
