@@ -89,3 +89,30 @@ def test_conditional_model_requires_rate():
     model = tiny_model(conditional=True)
     with pytest.raises(ValueError, match="rate"):
         model.graph([random_silica(4)])
+
+
+def test_species_maps_equal_the_tensor_products_and_follow_weight_changes():
+    """Per-species matrices (cached without gradients) give e3nn's own FullyConnectedTensorProduct."""
+    from e3nn import o3
+
+    from ase_dm2.network.species import SpeciesAttributes
+
+    torch.manual_seed(0)
+    module = o3.FullyConnectedTensorProduct("6x0e + 3x1o", "4x0e", "5x0e + 2x1o")
+    table = torch.randn(3, 4)
+    species = torch.randint(3, (40,))
+    x = torch.randn(40, module.irreps_in1.dim)
+    attributes = SpeciesAttributes(table, species)
+    for change in range(3):
+        with torch.no_grad():
+            expected = module(x, table[species])
+            torch.testing.assert_close(attributes.apply(module, x), expected, atol=1e-5, rtol=1e-5)
+            if change == 0:
+                module.weight.add_(0.5)  # an optimiser step or load_state_dict changes weights in place
+            else:
+                table.mul_(-1.0)
+    many, many_species = torch.randn(4000, module.irreps_in1.dim), torch.randint(3, (4000,))
+    for nodes, kinds in ((x, species), (many, many_species)):  # with gradients: fewer / more nodes than rows
+        out = SpeciesAttributes(table, kinds).apply(module, nodes)
+        assert out.requires_grad
+        torch.testing.assert_close(out, module(nodes, table[kinds]), atol=1e-5, rtol=1e-5)
