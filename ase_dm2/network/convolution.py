@@ -65,7 +65,7 @@ class EdgeConvolution(torch.nn.Module):
             w = w.contiguous()
             q = x2[:, :, 0, None] * w[:, None, 0]
             for k in range(1, v):
-                q = q + x2[:, :, k, None] * w[:, None, k]
+                q.addcmul_(x2[:, :, k, None], w[:, None, k])  # in place: a fresh tensor autograd does not need
         l1, l2, l3 = path["ls"]
         d3 = 2 * l3 + 1
         if l1 == 0 or l2 == 0:  # Clebsch-Gordan of (0, l, l) and (l, 0, l) is identity / sqrt(2l + 1)
