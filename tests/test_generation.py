@@ -188,6 +188,18 @@ def test_generate_function_defaults_to_training_composition(model):
     assert [s.info["seed"] for s in samples] == [0, 1]
 
 
+def test_batched_samples_equal_one_at_a_time(model):
+    options = dict(n_atoms=45, rate=1.0, schedule=NoiseSchedule.dm2(6), n_samples=3, seed=7, progress=False)
+    one_by_one = generate(model, **options)
+    batched = generate(model, batch_size=2, **options)  # a batch of two, then one alone
+    for a, b in zip(one_by_one, batched):
+        assert a.info == b.info
+        np.testing.assert_allclose(a.positions, b.positions, atol=1e-4)
+    assert np.abs(one_by_one[0].positions - one_by_one[1].positions).max() > 0.1
+    with pytest.raises(ValueError, match="batch_size=1"):
+        generate(model, batch_size=2, trajectory="gen.traj", **options)
+
+
 def test_generate_cli_end_to_end(trained, tmp_path):
     out = tmp_path / "out.extxyz"
     code = main(["generate", str(trained), "--atoms", "30", "--rate", "1", "--steps", "8", "--n-samples", "2",

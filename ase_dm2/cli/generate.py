@@ -20,6 +20,8 @@ def add_parser(subparsers):
     p.add_argument("--steps", type=int, default=3000, help="denoising steps (DM2 schedule shape; default 3000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-samples", type=int, default=1)
+    p.add_argument("--batch-size", type=int, default=1,
+                   help="samples denoised together, one network call per step for all (fills a GPU)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("-o", "--output", required=True, help="output file, one frame per sample (e.g. out.extxyz)")
     p.add_argument("--trajectory", help="denoising trajectory (.traj; one per sample when several)")
@@ -55,11 +57,13 @@ def run(args) -> int:
 
         if args.trajectory or args.log:
             raise ValueError("--trajectory and --log are local files: leave them out with --scheduler")
+        if args.batch_size > 1:
+            raise ValueError("--scheduler runs one sample per task: leave out --batch-size")
         samples = generate_on_cluster(args.scheduler, args.model, args.n_samples, seed=args.seed,
                                       device=args.device, num_threads=args.threads, **options)
     else:
         samples = generate(load_model(args.model, device=args.device), seed=args.seed, n_samples=args.n_samples,
-                           trajectory=args.trajectory, logfile=args.log, **options)
+                           trajectory=args.trajectory, logfile=args.log, batch_size=args.batch_size, **options)
     with atomic_path(args.output) as tmp:
         ase.io.write(tmp, samples, format=ase.io.formats.filetype(args.output, read=False))
     print(f"{len(samples)} structure(s) written to {args.output}")

@@ -14,6 +14,15 @@ from ase_dm2.sampling.calculator import ScoreCalculator
 from ase_dm2.sampling.schedule import NoiseSchedule
 
 
+def denoised_positions(atoms, displacement, sigma: float, sigma_min: float, rng) -> np.ndarray:
+    """x - eps_theta(x) - xi, wrapped into the cell; xi per coordinate with std drawn in [sigma_min, sigma]."""
+    positions = atoms.positions - displacement
+    if sigma > 0:
+        scale = rng.uniform(sigma_min, sigma, size=positions.shape)
+        positions -= scale * rng.standard_normal(positions.shape)
+    return wrap_positions(positions, atoms.cell.array, atoms.pbc, eps=0.0)  # into [0, 1)
+
+
 class DiffusionDynamics(BaseDynamics):
     """Denoise `atoms` in place with `model`.
 
@@ -82,11 +91,7 @@ class DiffusionDynamics(BaseDynamics):
         atoms = self.atoms
         self.sigma = self.schedule.sigma(self.nsteps)
         self.displacement = self.calc.get_property("displacement", atoms)
-        positions = atoms.positions - self.displacement
-        if self.sigma > 0:
-            scale = self.rng.uniform(self.schedule.sigma_min, self.sigma, size=positions.shape)
-            positions -= scale * self.rng.standard_normal(positions.shape)
-        atoms.positions = wrap_positions(positions, atoms.cell.array, atoms.pbc, eps=0.0)  # into [0, 1)
+        atoms.positions = denoised_positions(atoms, self.displacement, self.sigma, self.schedule.sigma_min, self.rng)
 
     def log(self):
         if self.nsteps == 0:

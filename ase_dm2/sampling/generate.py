@@ -6,6 +6,7 @@ from tqdm.auto import tqdm
 
 from ase_dm2.build import porous_structure, random_structure
 from ase_dm2.io.structures import RATE_KEY
+from ase_dm2.sampling.batch import denoise_batch
 from ase_dm2.sampling.dynamics import DiffusionDynamics
 from ase_dm2.sampling.schedule import NoiseSchedule
 
@@ -32,10 +33,15 @@ def trajectory_path(trajectory, sample: int, n_samples: int):
 def generate(model, n_atoms: Optional[int] = None, formula_units: Optional[int] = None, composition=None,
              rate: Optional[float] = None, density: Optional[float] = None, cell=None, aspect=(1.0, 1.0, 1.0),
              pore_radius: Optional[float] = None, schedule: Optional[NoiseSchedule] = None, seed: int = 0,
-             n_samples: int = 1, trajectory=None, logfile=None, progress: bool = True) -> list:
-    """`n_samples` generated structures; sample k uses seed + k for its start and its noise."""
+             n_samples: int = 1, trajectory=None, logfile=None, progress: bool = True, batch_size: int = 1) -> list:
+    """`n_samples` generated structures; sample k uses seed + k for its start and its noise.
+
+    With `batch_size` > 1, that many samples share each network call (no trajectory or log then).
+    """
     if model.conditional and rate is None:
         raise ValueError("this model is conditional on the cooling rate: give a rate in K/ps")
+    if batch_size > 1 and (trajectory or logfile):
+        raise ValueError("trajectories and logs follow one sample at a time: use batch_size=1 with them")
     composition = composition or default_composition(model)
     schedule = schedule or NoiseSchedule()
     samples = []
@@ -45,18 +51,25 @@ def generate(model, n_atoms: Optional[int] = None, formula_units: Optional[int] 
         if pore_radius is not None:
             if cell is not None:
                 raise ValueError("a porous structure builds its own hexagonal cell: give a density, not a cell")
-            atoms = porous_structure(composition, pore_radius, **common)
+            samples.append(porous_structure(composition, pore_radius, **common))
         else:
-            atoms = random_structure(composition, cell=cell, aspect=aspect, **common)
-        dynamics = DiffusionDynamics(atoms, model, rate=rate, schedule=schedule, seed=seed + k,
-                                     trajectory=trajectory_path(trajectory, k, n_samples), logfile=logfile,
+            samples.append(random_structure(composition, cell=cell, aspect=aspect, **common))
+    for start in range(0, n_samples, batch_size):
+        batch = samples[start:start + batch_size]
+        label = f"sample{'s' if len(batch) > 1 else ''} {start + 1}"
+        label += f"-{start + len(batch)}/{n_samples}" if len(batch) > 1 else f"/{n_samples}"
+        if len(batch) > 1:
+            denoise_batch(batch, model, schedule, [seed + start + k for k in range(len(batch))],
+                          None if rate is None else [rate] * len(batch), progress=progress, desc=label)
+            continue
+        dynamics = DiffusionDynamics(batch[0], model, rate=rate, schedule=schedule, seed=seed + start,
+                                     trajectory=trajectory_path(trajectory, start, n_samples), logfile=logfile,
                                      loginterval=max(1, schedule.steps // 100))
-        with dynamics, tqdm(total=schedule.steps, desc=f"sample {k + 1}/{n_samples}", unit="step",
-                            disable=not progress) as bar:
+        with dynamics, tqdm(total=schedule.steps, desc=label, unit="step", disable=not progress) as bar:
             for _ in dynamics.irun(schedule.steps):
                 bar.update(1 if dynamics.nsteps else 0)
+    for k, atoms in enumerate(samples):
         atoms.info.update(seed=seed + k, generator="ase_dm2", steps=schedule.steps)
         if rate is not None:
             atoms.info[RATE_KEY] = float(rate)
-        samples.append(atoms)
     return samples
