@@ -11,7 +11,8 @@ from ase.spacegroup import crystal
 
 from ase_dm2.analysis import (bond_angles, compare, coordination_fractions, differential_entropy, first_peak,
                               motif_fractions, nbo_surface_density, overlap, partial_rdfs, pore_radius,
-                              silica_defects, silica_rings, structure_entropy, voronoi_analysis, write_report)
+                              silica_defects, silica_rings, structure_entropy, structure_figures, voronoi_analysis,
+                              write_report)
 from ase_dm2.build import porous_structure
 from ase_dm2.cli import main
 
@@ -58,6 +59,18 @@ def test_voronoi_indices_of_crystals(lattice, index):
     assert (result["indices"] == index).all()
     assert result["volumes"] == pytest.approx(atoms.get_volume() / len(atoms))
     assert motif_fractions(result["indices"]) == {"<{},{},{},{}>".format(*index): 1.0}
+
+
+@needs_ovito
+def test_metallic_structures_get_voronoi_figures():
+    from ase_dm2.analysis.figures import kind_of
+
+    alloy = bulk("Ni", "fcc", a=3.6, cubic=True).repeat(3)
+    alloy.symbols[::3] = "Pd"  # an AET-like Ni-Pd lattice: plain Voronoi (no radii for these elements)
+    figures = structure_figures(alloy, entropy=False)
+    assert figures["kind"] == "metallic" and figures["voronoi"]["motifs"] == {"<0,12,0,0>": 1.0}
+    assert [kind_of(Atoms(s)) for s in ("CuZr", "NiPdPt", "SiO2", "CH4", "SiOPt")] == \
+        ["metallic", "metallic", "silica", "generic", "generic"]
 
 
 @needs_ovito

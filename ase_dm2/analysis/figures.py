@@ -11,15 +11,17 @@ from ase_dm2.analysis.voronoi import DEFAULT_RADII, face_fractions, motif_fracti
 from ase_dm2.density import density_of
 
 SILICA_ANGLES = (("O", "Si", "O"), ("Si", "O", "Si"))
+NONMETALS = {"H", "He", "B", "C", "N", "O", "F", "Ne", "Si", "P", "S", "Cl", "Ar", "Ge", "As", "Se", "Br", "Kr",
+             "Sb", "Te", "I", "Xe", "At", "Rn"}
 VDOS_MAX_THZ = 45.0  # one frequency grid for every structure, so curves compare bin by bin
 
 
 def kind_of(atoms) -> str:
-    """'silica' for Si-O structures, 'metallic' for Cu-Zr glasses, else 'generic'."""
+    """'silica' for Si-O structures, 'metallic' for structures of metals only, else 'generic'."""
     species = set(atoms.get_chemical_symbols())
     if species == {"Si", "O"}:
         return "silica"
-    if species <= set(DEFAULT_RADII):
+    if not species & NONMETALS:
         return "metallic"
     return "generic"
 
@@ -29,7 +31,7 @@ def structure_figures(atoms, entropy: bool = True, ring_max_size: int = 10, pote
     """A dict of figures: density, partial PDFs and peaks, entropy, and per-kind extras.
 
     Silica: coordination defects, NBO count, O-Si-O and Si-O-Si angles, rings.
-    Metallic: Voronoi motifs and face fractions (radii Cu 1.35, Zr 1.55 Å).
+    Metallic: Voronoi motifs and face fractions (radical, radii Cu 1.35, Zr 1.55 Å, for Cu-Zr; plain otherwise).
     With entropy, the crystallinity flag; with a LAMMPS `potential`, the VDOS.
     `environments`: the structure's QUESTS descriptors, if already computed.
     """
@@ -56,7 +58,8 @@ def structure_figures(atoms, entropy: bool = True, ring_max_size: int = 10, pote
                                                     "centres": centres.tolist(), "density": density.tolist()}
         figures["rings"] = {str(n): c for n, c in sorted(silica_rings(atoms, max_size=ring_max_size).items())}
     if kind == "metallic":
-        voronoi = voronoi_analysis(atoms, DEFAULT_RADII)
+        species = set(atoms.get_chemical_symbols())
+        voronoi = voronoi_analysis(atoms, DEFAULT_RADII if species <= set(DEFAULT_RADII) else None)
         indices = voronoi["indices"][voronoi["kept"]]
         figures["voronoi"] = {"motifs": motif_fractions(indices), "faces": face_fractions(indices)}
     if potential is not None:
