@@ -156,12 +156,15 @@ def _moduli_table(moduli: dict) -> list:
 
 def _provenance_lines(model) -> list:
     p = model.provenance
-    settings = p.get("settings", {})
-    return [f"- architecture {model.architecture}, {sum(q.numel() for q in model.parameters()):,} parameters, "
-            f"species {', '.join(model.species)}, {'conditional on cooling rate' if model.conditional else 'unconditional'}",
-            f"- trained on {p.get('device', '?')} for {p.get('steps', '?')} steps (batch {settings.get('batch_size', '?')}) "
-            f"on {p.get('num_train', '?')} structures; final losses train {p.get('final_train_loss', float('nan')):.4g}, "
-            f"validation {p.get('final_validation_loss', float('nan')):.4g} Å²"]
+    batch = p.get("settings", {}).get("batch_size", "?")
+    kind = "conditional on cooling rate" if model.conditional else "unconditional"
+    losses = (f"final losses train {p.get('final_train_loss', float('nan')):.4g}, "
+              f"validation {p.get('final_validation_loss', float('nan')):.4g} Å²")
+    lines = [f"- architecture {model.architecture}, {sum(q.numel() for q in model.parameters()):,} parameters, "
+             f"species {', '.join(model.species)}, {kind}",
+             f"- trained on {p.get('hardware', p.get('device', '?'))} for {p.get('steps', '?')} steps (batch {batch}) "
+             f"on {p.get('num_train', '?')} structures; {losses}"]
+    return lines + [f"- note: {note}" for note in p.get("notes", [])]
 
 
 def validate(model, references, out_dir, settings: ValidationSettings = None, potential=None,

@@ -27,6 +27,21 @@ def best_time(fn, repeat: int = 3) -> float:
     return best
 
 
+def step_seconds(atoms, model, rate=1.0, repeat: int = 3) -> float:
+    """Best wall time of one DiffusionDynamics step (network, neighbour list, noise and wrapping)."""
+    from ase_dm2 import DiffusionDynamics, NoiseSchedule
+
+    dyn = DiffusionDynamics(atoms, model, rate=rate if model.conditional else None, seed=0,
+                            schedule=NoiseSchedule(steps=10000))
+
+    def step():
+        dyn.calc.results.clear()
+        dyn.step()
+        dyn.nsteps += 1
+
+    return best_time(step, repeat)
+
+
 def print_table(headers, rows) -> None:
     widths = [max(len(str(h)), *(len(str(r[k])) for r in rows)) for k, h in enumerate(headers)]
     line = "  ".join(f"{h:>{w}}" for h, w in zip(headers, widths))

@@ -11,8 +11,8 @@ import torch
 from ase.neighborlist import neighbor_list
 from e3nn import o3
 
-from _util import SHARED_DATA, best_time, print_table, size_parser
-from ase_dm2 import DiffusionDynamics, NoiseSchedule, configure_runtime, load_model
+from _util import SHARED_DATA, best_time, print_table, size_parser, step_seconds
+from ase_dm2 import configure_runtime, load_model
 from ase_dm2.build import random_structure
 from ase_dm2.dm2.network import dm2_bessel
 from ase_dm2.graph import build_graph
@@ -55,14 +55,7 @@ def main():
             net_base = best_time(lambda: e3nn_forward(model, graph), repeat)
         nl_ours = best_time(lambda: build_graph([atoms], model.species, model.cutoff, [1.0]), repeat)
         nl_base = best_time(lambda: neighbor_list("ijS", atoms, model.cutoff), repeat)
-        dyn = DiffusionDynamics(atoms, model, rate=1.0, seed=0, schedule=NoiseSchedule(steps=10000))
-
-        def step():
-            dyn.calc.results.clear()
-            dyn.step()
-            dyn.nsteps += 1
-
-        total = best_time(step, repeat)
+        total = step_seconds(atoms, model, 1.0, repeat)
         rest = max(total - nl_ours - net_ours, 0.0)
         base_total = nl_base + net_base + rest
         rows.append([n, len(graph.center), f"{nl_base:.4f}", f"{net_base:.3f}", f"{base_total:.3f}",

@@ -7,8 +7,8 @@ Usage: python benchmarks/generation.py [--sizes 300 3000 30000] [--threads 1]
 
 import torch
 
-from _util import best_time, print_table, size_parser
-from ase_dm2 import Denoiser, DenoiserConfig, DiffusionDynamics, NoiseSchedule, configure_runtime
+from _util import best_time, print_table, size_parser, step_seconds
+from ase_dm2 import Denoiser, DenoiserConfig, configure_runtime
 from ase_dm2.build import random_structure
 from ase_dm2.graph import build_graph
 
@@ -30,14 +30,7 @@ def main():
                 model(graph)
 
         net = best_time(network, repeat)
-        dyn = DiffusionDynamics(atoms, model, rate=1.0, seed=0, schedule=NoiseSchedule(steps=10000))
-
-        def step():
-            dyn.calc.results.clear()
-            dyn.step()
-            dyn.nsteps += 1
-
-        total = best_time(step, repeat)
+        total = step_seconds(atoms, model, 1.0, repeat)
         baseline = baseline or total / n
         rows.append([n, f"{total:.3f}", f"{neighbours:.4f}", f"{net:.3f}", f"{max(total - neighbours - net, 0):.4f}",
                      f"{100 * neighbours / total:.1f}", f"{total / n / baseline:.2f}"])
