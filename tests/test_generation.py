@@ -55,6 +55,11 @@ def test_dynamics_default_schedule_follows_run_length(model):
     assert short.schedule.noisy_steps == 290 and short.schedule.noiseless_steps == 10
 
 
+def test_dm2_shape_takes_overrides():
+    schedule = NoiseSchedule.dm2(300, noiseless_steps=40, decay="cosine")
+    assert schedule.noisy_steps == 260 and schedule.decay == "cosine" and (schedule.sigmas()[260:] == 0).all()
+
+
 @pytest.mark.parametrize("decay", ["linear", "cosine", "geometric"])
 def test_schedule_shapes(decay):
     s = NoiseSchedule(steps=50, sigma_max=0.8, noiseless_steps=5, decay=decay).sigmas()
@@ -209,4 +214,6 @@ def test_generate_cli_end_to_end(trained, tmp_path):
     assert len(frames) == 2 and frames[1].info["seed"] == 5 and frames[0].info["cooling_rate"] == 1.0
     assert len(ase.io.read(tmp_path / "gen_0.traj", ":")) == 9
     assert main(["generate", str(trained), "--atoms", "30", "-o", str(tmp_path / "x.extxyz")]) == 2
+    assert main(["generate", str(trained), "--atoms", "30", "--rate", "1", "--steps", "8", "--noiseless-steps", "9",
+                 "-o", str(tmp_path / "x.extxyz")]) == 2  # more noiseless steps than steps: refused
     assert not (tmp_path / "x.extxyz").exists()

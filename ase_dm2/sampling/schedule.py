@@ -31,8 +31,8 @@ class NoiseSchedule:
 
     @classmethod
     def dm2(cls, steps: int = 3000, **overrides) -> "NoiseSchedule":
-        """DM2's shape for any length: the last 1/30 of the steps (100 of 3,000) without noise."""
-        return cls(steps=steps, noiseless_steps=round(steps / 30), **overrides)
+        """DM2's shape for any length: the last 1/30 of the steps (100 of 3,000) without noise, unless overridden."""
+        return cls(**{"steps": steps, "noiseless_steps": round(steps / 30), **overrides})
 
     @property
     def noisy_steps(self) -> int:
