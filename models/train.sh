@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # How the bundled models were trained (ase_dm2's own trainer, one CPU core each, no GPU available).
-# Usage: bash models/train.sh a-SiO2|CuZr|AET-nanoparticle   (from the repository root; ../shared/data beside it)
+# Usage: bash models/train.sh a-SiO2|CuZr|AET-nanoparticle [--resume]   (from the repository root; ../shared/data beside it)
 # Then: python models/bundle.py NAME   copies runs/NAME/model.safetensors into ase_dm2/models/NAME.safetensors.
 set -euo pipefail
 DATA=${ASE_DM2_SHARED_DATA:-../shared/data}
@@ -10,12 +10,13 @@ case "${1:?name: a-SiO2, CuZr or AET-nanoparticle}" in
   a-SiO2)  # conditional on cooling rate, the 20 reference glasses (0.1-100 K/ps), 2 held out for validation.
            # Run as 14,000 steps, then resumed at step 5,000 with --steps 10000 to finish sooner.
     ase-dm2 --threads 1 train "$DATA"/a-SiO2/*.dat --rate-from-filename -o runs/a-SiO2 --steps 10000 --batch-size 1 \
-        "${COMMON[@]}" ;;
+        "${COMMON[@]}" "${@:2}" ;;
   CuZr)    # unconditional, Cu50Zr50 melt-quenched here (data/cuzr/make_glasses.py); sample 4 held out
     ase-dm2 --threads 1 train data/cuzr/cuzr_2000_10k_sample{1,2,3}.extxyz \
-        --validation data/cuzr/cuzr_2000_10k_sample4.extxyz --unconditional -o runs/CuZr --steps 8000 --batch-size 1 "${COMMON[@]}" ;;
-  AET-nanoparticle)  # unconditional, spherical crops of the experimental particle; loss on deep amorphous atoms
+        --validation data/cuzr/cuzr_2000_10k_sample4.extxyz --unconditional -o runs/CuZr --steps 8000 --batch-size 1 "${COMMON[@]}" "${@:2}" ;;
+  AET-nanoparticle)  # unconditional, spherical crops of the experimental particle; loss on deep amorphous atoms.
+           # Run as 6,000 steps, then resumed at step 1,000 with --steps 4000 to finish sooner.
     ase-dm2 --threads 1 train "$DATA"/aet-nanoparticle --unconditional --crop-radius 14 --crop-margin 5 \
-        -o runs/AET-nanoparticle --steps 6000 --batch-size 4 "${COMMON[@]}" ;;
+        -o runs/AET-nanoparticle --steps 4000 --batch-size 4 "${COMMON[@]}" "${@:2}" ;;
   *) echo "unknown model $1" >&2; exit 2 ;;
 esac
