@@ -253,7 +253,10 @@ class Trainer:
                 if self.rank == 0:
                     record["validation_loss"] = self.validation_loss()
                 self.history.append(record)
-                bar.set_postfix(loss=f"{record['train_loss']:.4g}", val=f"{record['validation_loss']:.4g}")
+                shown = {"loss": f"{record['train_loss']:.4g}"}
+                if not math.isnan(record["validation_loss"]):  # nothing held out: nothing shown
+                    shown["val"] = f"{record['validation_loss']:.4g}"
+                bar.set_postfix(shown)
                 window = []
             if self.step % s.checkpoint_interval == 0 or self.step == steps:
                 self.save_checkpoint()
