@@ -97,5 +97,5 @@ class EdgeConvolution(torch.nn.Module):
         for start in range(0, sender.shape[0], chunk):
             edges = slice(start, start + chunk)
             messages = self.messages(features[sender[edges]], edge_sh[edges], radial(edge_basis[edges]))
-            total = total.index_add(0, receiver[edges], messages)
+            total.index_add_(0, receiver[edges], messages)  # in place: a copy per chunk grows as N^2
         return irrep_major(total, self.irreps_out, inverse=True)
