@@ -7,6 +7,7 @@ a padded box, and surface atoms (OVITO's alpha-shape surface) are excluded.
 from collections import Counter
 
 import numpy as np
+from ase import Atoms
 
 DEFAULT_RADII = {"Cu": 1.35, "Zr": 1.55}
 
@@ -23,8 +24,9 @@ def _pipeline(atoms, radii, relative_face_threshold, exclude_surface, probe_radi
     if not (atoms.pbc.all() or not atoms.pbc.any()):
         raise ValueError("Voronoi analysis needs a fully periodic cell or a finite particle")
     finite = not atoms.pbc.any()
+    # only what the tessellation needs: OVITO refuses some per-atom arrays (booleans such as a region mask)
+    atoms = Atoms(atoms.numbers, atoms.positions, cell=atoms.cell, pbc=atoms.pbc)
     if finite:
-        atoms = atoms.copy()
         atoms.center(vacuum=10.0)
     data = ase_to_ovito(atoms)
     symbols = atoms.get_chemical_symbols()
