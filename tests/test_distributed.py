@@ -4,7 +4,7 @@ import pytest
 
 from ase_dm2.sampling.generate import generate
 from ase_dm2.sampling.schedule import NoiseSchedule
-from conftest import tiny_model
+from helpers import tiny_model
 
 distributed = pytest.importorskip("distributed", reason="needs Dask: pip install 'ase_dm2[distributed]'")
 

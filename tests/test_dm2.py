@@ -14,7 +14,7 @@ from ase_dm2.dm2 import DM2CheckpointError, import_dm2
 from ase_dm2.dm2 import importer
 from ase_dm2.graph import build_graph
 from ase_dm2.network.symmetry import equivariance_error
-from conftest import random_silica, tiny_model
+from helpers import random_silica, tiny_model
 
 FILES = {"cond": "gen-a-sio2-cond-v1.pt", "uncond": "gen-a-sio2-uncond-v1.pt", "cuzr": "gen-cu50zr50-v1.pt"}
 

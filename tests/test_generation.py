@@ -14,7 +14,7 @@ from ase_dm2.cli import main
 from ase_dm2.density import density_of
 from ase_dm2.sampling.generate import generate
 from ase_dm2.training import Trainer, TrainingSettings
-from conftest import random_silica, tiny_config
+from helpers import random_silica, tiny_config
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from ase import Atoms
 from ase.neighborlist import neighbor_list
 
 from ase_dm2.graph import build_graph
-from conftest import random_silica
+from helpers import random_silica
 
 
 def edge_table(i, j, d):

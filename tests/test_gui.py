@@ -13,7 +13,7 @@ from ase.io import read
 
 from ase_dm2 import DiffusionDynamics
 
-from conftest import random_silica, tiny_model
+from helpers import random_silica, tiny_model
 
 pytest.importorskip("tkinter", reason="ase gui needs tkinter (a Python built with Tk)")
 ImageGrab = pytest.importorskip("PIL.ImageGrab", reason="screenshots need Pillow")

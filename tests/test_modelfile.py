@@ -7,7 +7,7 @@ import safetensors.torch
 import torch
 
 from ase_dm2 import DensityModel, ModelFileError, load_model
-from conftest import random_silica, tiny_model
+from helpers import random_silica, tiny_model
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 import torch
 from e3nn import o3
 
-from conftest import random_silica, tiny_model
+from helpers import random_silica, tiny_model
 
 TRICLINIC = [[9.0, 0.0, 0.0], [2.5, 8.5, 0.0], [-1.5, 2.0, 9.5]]
 

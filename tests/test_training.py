@@ -11,7 +11,7 @@ import torch
 from ase_dm2 import load_model
 from ase_dm2.io.structures import read_structures
 from ase_dm2.training import Trainer, TrainingSettings
-from conftest import random_silica, tiny_config
+from helpers import random_silica, tiny_config
 
 FAST = dict(batch_size=2, validation_interval=2, checkpoint_interval=100, learning_rate=5e-3)
 

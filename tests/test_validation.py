@@ -9,7 +9,7 @@ from ase_dm2 import DensityModel
 from ase_dm2.analysis import silica_defects
 from ase_dm2.cli import main
 from ase_dm2.validation import quality_bar
-from conftest import tiny_model
+from helpers import tiny_model
 
 
 def test_validate_cli_writes_a_consistent_report(shared_data, tmp_path):
