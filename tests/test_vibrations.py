@@ -1,7 +1,10 @@
 """VDOS with LAMMPS + phonopy against phonopy's own finite displacements; spglib crystals; crystallinity flag."""
+import inspect
+
 import ase.io
 import numpy as np
 import pytest
+import scipy.integrate
 from ase.build import bulk
 
 from ase_dm2.analysis import compare
@@ -53,7 +56,7 @@ def test_vdos_matches_phonopy_finite_displacements(name, shared_data):
     np.testing.assert_allclose(vdos["frequencies"], reference, atol=0.05)
     assert vdos["imaginary_modes"] == 0
     assert np.sum(np.abs(vdos["frequencies"]) < 0.05) >= 3  # the three translations
-    assert np.trapezoid(vdos["dos"], vdos["grid"]) == pytest.approx(1.0, abs=1e-3)
+    assert scipy.integrate.trapezoid(vdos["dos"], vdos["grid"]) == pytest.approx(1.0, abs=1e-3)
 
 
 @needs_lammps
@@ -77,6 +80,8 @@ def test_force_constants_of_a_rotated_cell(shared_data):
     phonon = Phonopy(cell, supercell_matrix=np.eye(3, dtype=int), primitive_matrix="P", log_level=0)
     phonon.force_constants = ours
     phonon.run_mesh([1, 1, 1], is_gamma_center=True)
+    if "exclude_gamma_acoustic" not in inspect.signature(phonon.run_thermal_properties).parameters:
+        pytest.skip("this phonopy cannot leave out the acoustic modes at Gamma (phonopy 4.x can)")
     phonon.run_thermal_properties(temperatures=[300], exclude_gamma_acoustic=True)
     assert heat == pytest.approx(phonon.thermal_properties.heat_capacity[0] / 8.314462618 / len(atoms), rel=1e-5)
 

@@ -23,11 +23,16 @@ def _spglib(function, *args, **kwargs):
         return function(*args, **kwargs)
 
 
+def _dataset_number(dataset) -> int:
+    """Space-group number of a spglib dataset: an object since spglib 2.5, a dict before."""
+    return dataset["number"] if isinstance(dataset, dict) else dataset.number
+
+
 def _standardised(atoms, expected_number: int) -> Atoms:
     lattice, positions, numbers = _spglib(spglib.standardize_cell, (atoms.cell.array, atoms.get_scaled_positions(),
                                                                     atoms.numbers), to_primitive=False, symprec=1e-3)
     standard = Atoms(numbers=numbers, cell=lattice, scaled_positions=positions, pbc=True)
-    number = _spglib(spglib.get_symmetry_dataset, (lattice, positions, numbers), symprec=1e-3).number
+    number = _dataset_number(_spglib(spglib.get_symmetry_dataset, (lattice, positions, numbers), symprec=1e-3))
     if number != expected_number:
         raise RuntimeError(f"reference crystal has space group {number}, expected {expected_number}")
     return standard

@@ -8,6 +8,7 @@ minimised first; imaginary modes are counted and reported, not hidden.
 from pathlib import Path
 
 import numpy as np
+import scipy.integrate
 import scipy.linalg
 from scipy.constants import Boltzmann as BOLTZMANN
 from scipy.constants import Planck as PLANCK
@@ -72,7 +73,7 @@ def dos_curve(frequencies: np.ndarray, width: float = 0.25, points: int = 400, m
     top = max_frequency or (real.max() + 4 * width if len(real) else 1.0)
     grid = np.linspace(0.0, top, points)
     g = np.exp(-0.5 * ((grid[:, None] - real[None]) / width) ** 2).sum(axis=1)
-    area = np.trapezoid(g, grid)
+    area = scipy.integrate.trapezoid(g, grid)  # numpy < 2 has no np.trapezoid
     return grid, g / area if area > 0 else g
 
 
