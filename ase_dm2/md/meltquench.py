@@ -68,7 +68,7 @@ def melt_quench(composition, n_atoms: int, rate: float, potential, density: floa
     stages = [("nvt", nvt_ps, cold, None), ("npt", npt_ps, cold, zero), ("npt", melt_ps, hot, zero),
               ("npt", quench_ps(rate, melt_temperature, temperature), f"{melt_temperature} {temperature}", zero),
               ("npt", final_ps, cold, zero)]
-    body = MINIMISE.format(ftol=1e-3, steps=1000, evals=10000) + "reset_timestep 0\n"
+    body = MINIMISE.format(etol=0.0, ftol=1e-3, steps=1000, evals=10000) + "reset_timestep 0\n"
     body += md_commands(temperature, seed, dt, stages, thermo_every=1000)
     result = run_lammps(atoms, potential, body, log=log)
     steps = int(result.thermo["step"][-1])

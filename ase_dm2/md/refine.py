@@ -6,7 +6,7 @@ from ase.units import GPa
 from ase_dm2.md.lammps import run_lammps
 
 GPA_TO_BAR = 1e4
-MINIMISE = "min_style cg\nminimize 0.0 {ftol} {steps} {evals}\n"
+MINIMISE = "min_style cg\nminimize {etol} {ftol} {steps} {evals}\n"
 UNSHIFTED = "pair_modify shift no\nrun 0\n"  # report true energies after a shifted minimisation
 
 
@@ -24,9 +24,12 @@ def single_point(atoms, potential):
     return result.last("pe") / len(atoms), result.stress()
 
 
-def minimise(atoms, potential, ftol: float = 1e-4, max_steps: int = 10000, log=None):
-    """Positions relaxed in the fixed cell; the returned Atoms carry the (unshifted) energy and stress."""
-    body = MINIMISE.format(ftol=ftol, steps=max_steps, evals=10 * max_steps) + UNSHIFTED
+def minimise(atoms, potential, ftol: float = 1e-4, max_steps: int = 10000, log=None, etol: float = 0.0):
+    """Positions relaxed in the fixed cell; the returned Atoms carry the (unshifted) energy and stress.
+
+    etol: also stop when the relative energy change of an iteration falls below it (0: forces only).
+    """
+    body = MINIMISE.format(etol=etol, ftol=ftol, steps=max_steps, evals=10 * max_steps) + UNSHIFTED
     return _with_results(run_lammps(atoms, potential, body, minimise=True, log=log))
 
 
