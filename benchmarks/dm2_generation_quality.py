@@ -41,10 +41,7 @@ def main():
     reference = read_structures(sorted((DATA / "a-SiO2").glob("*.dat")), rate_from_name=True)
     density_model = DensityModel.fit(cooling_rates(reference), [density_of(a) for a in reference])
     density = density_model.predict(args.rate)
-    overrides = dict(decay=args.decay, sigma_max=args.sigma_max)
-    if args.noiseless_steps is not None:
-        overrides["noiseless_steps"] = args.noiseless_steps
-    schedule = NoiseSchedule.dm2(args.steps, **overrides)
+    schedule = NoiseSchedule.dm2(args.steps, args.noiseless_steps, decay=args.decay, sigma_max=args.sigma_max)
     rows, samples = [], []
     for seed in range(args.samples):
         atoms = random_structure("SiO2", n_atoms=args.atoms, density=density, rate=args.rate, seed=seed)

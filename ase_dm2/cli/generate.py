@@ -34,14 +34,6 @@ def add_parser(subparsers):
     p.set_defaults(run=run)
 
 
-def schedule(args):
-    """DM2's schedule shape for --steps, with --noiseless-steps if given."""
-    from ase_dm2.sampling.schedule import NoiseSchedule
-
-    extra = {} if args.noiseless_steps is None else {"noiseless_steps": args.noiseless_steps}
-    return NoiseSchedule.dm2(args.steps, **extra)
-
-
 def run(args) -> int:
     import ase.io
     import numpy as np
@@ -50,6 +42,7 @@ def run(args) -> int:
     from ase_dm2.io.atomic import atomic_path
     from ase_dm2.io.modelfile import load_model
     from ase_dm2.sampling.generate import generate
+    from ase_dm2.sampling.schedule import NoiseSchedule
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError("--device cuda was asked for, but torch sees no CUDA GPU; use --device cpu")
@@ -60,7 +53,7 @@ def run(args) -> int:
         cell = np.reshape(args.cell, (3, 3)) if len(args.cell) == 9 else args.cell
     options = dict(n_atoms=args.atoms, formula_units=args.formula_units, composition=args.formula, rate=args.rate,
                    density=args.density, cell=cell, aspect=args.aspect, pore_radius=args.pore_radius,
-                   schedule=schedule(args))
+                   schedule=NoiseSchedule.dm2(args.steps, args.noiseless_steps))
     if args.scheduler:
         from ase_dm2.sampling.distributed import generate_on_cluster
 

@@ -89,12 +89,11 @@ def run(args) -> int:
         by_rate.setdefault(atoms.info.get(RATE_KEY), []).append(atoms)
     main = by_rate.get(rate, references) if model.conditional else references
     trend_steps = args.trend_steps or args.steps
-    tail = {} if args.noiseless_steps is None else {"noiseless_steps": args.noiseless_steps}
     settings = ValidationSettings(
         n_atoms=args.atoms or (preset or {}).get("n_atoms", 3000), samples=args.samples,
-        schedule=NoiseSchedule.dm2(args.steps, **tail), rate=rate,
+        schedule=NoiseSchedule.dm2(args.steps, args.noiseless_steps), rate=rate,
         trend_rates=tuple(TREND_RATES if args.trend_rates is None else args.trend_rates),
-        trend_samples=args.trend_samples, trend_schedule=NoiseSchedule.dm2(trend_steps, **tail),
+        trend_samples=args.trend_samples, trend_schedule=NoiseSchedule.dm2(trend_steps, args.noiseless_steps),
         elastic=not args.no_elastic, entropy=not args.no_entropy, seed=args.seed)
     trends = {r: s for r, s in by_rate.items() if r is not None} or None
     command = "ase-dm2 " + shlex.join(sys.argv[1:]) if "validate" in sys.argv else ""

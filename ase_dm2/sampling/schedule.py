@@ -7,6 +7,7 @@ standard deviation is drawn uniformly in [sigma_min, sigma_t].
 """
 from dataclasses import asdict, dataclass
 from functools import cached_property
+from typing import Optional
 
 import numpy as np
 
@@ -30,9 +31,10 @@ class NoiseSchedule:
             raise ValueError(f"need 0 < sigma_min <= sigma_max, got {self.sigma_min} and {self.sigma_max}")
 
     @classmethod
-    def dm2(cls, steps: int = 3000, **overrides) -> "NoiseSchedule":
-        """DM2's shape for any length: the last 1/30 of the steps (100 of 3,000) without noise, unless overridden."""
-        return cls(**{"steps": steps, "noiseless_steps": round(steps / 30), **overrides})
+    def dm2(cls, steps: int = 3000, noiseless_steps: Optional[int] = None, **overrides) -> "NoiseSchedule":
+        """DM2's shape for any length: the last 1/30 of the steps (100 of 3,000) without noise, unless given."""
+        return cls(steps=steps, noiseless_steps=round(steps / 30) if noiseless_steps is None else noiseless_steps,
+                   **overrides)
 
     @property
     def noisy_steps(self) -> int:
