@@ -8,7 +8,7 @@ averages of the Voigt and Reuss bounds.
 import numpy as np
 
 from ase_dm2.md.lammps import run_lammps
-from ase_dm2.md.refine import MINIMISE, minimise
+from ase_dm2.md.refine import minimise, minimise_commands
 
 VOIGT = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
 
@@ -29,8 +29,7 @@ ETOL = 1e-12
 
 
 def relaxed_stress(atoms, potential, ftol: float) -> np.ndarray:
-    body = MINIMISE.format(etol=ETOL, ftol=ftol, steps=20000, evals=200000)
-    return run_lammps(atoms, potential, body, minimise=True).stress()
+    return run_lammps(atoms, potential, minimise_commands(ftol, 20000, ETOL), minimise=True).stress()
 
 
 def stiffness_matrix(atoms, potential, delta: float = 0.005, ftol: float = 1e-6) -> np.ndarray:

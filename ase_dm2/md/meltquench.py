@@ -11,7 +11,7 @@ from ase_dm2.build import random_structure
 from ase_dm2.graph import neighbor_pairs
 from ase_dm2.io.structures import RATE_KEY
 from ase_dm2.md.lammps import run_lammps
-from ase_dm2.md.refine import MINIMISE, md_commands
+from ase_dm2.md.refine import md_commands, minimise_commands
 
 
 def separated_random_structure(composition, n_atoms: int, density: float, min_distance: float = 2.0,
@@ -68,7 +68,7 @@ def melt_quench(composition, n_atoms: int, rate: float, potential, density: floa
     stages = [("nvt", nvt_ps, cold, None), ("npt", npt_ps, cold, zero), ("npt", melt_ps, hot, zero),
               ("npt", quench_ps(rate, melt_temperature, temperature), f"{melt_temperature} {temperature}", zero),
               ("npt", final_ps, cold, zero)]
-    body = MINIMISE.format(etol=0.0, ftol=1e-3, steps=1000, evals=10000) + "reset_timestep 0\n"
+    body = minimise_commands(1e-3, 1000) + "reset_timestep 0\n"
     body += md_commands(temperature, seed, dt, stages, thermo_every=1000)
     result = run_lammps(atoms, potential, body, log=log)
     steps = int(result.thermo["step"][-1])

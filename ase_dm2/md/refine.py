@@ -6,7 +6,6 @@ from ase.units import GPa
 from ase_dm2.md.lammps import run_lammps
 
 GPA_TO_BAR = 1e4
-MINIMISE = "min_style cg\nminimize {etol} {ftol} {steps} {evals}\n"
 UNSHIFTED = "pair_modify shift no\nrun 0\n"  # report true energies after a shifted minimisation
 
 
@@ -24,12 +23,17 @@ def single_point(atoms, potential):
     return result.last("pe") / len(atoms), result.stress()
 
 
+def minimise_commands(ftol: float, max_steps: int, etol: float = 0.0) -> str:
+    """Conjugate-gradient minimisation to a force norm `ftol` (eV/Å), or a relative energy change `etol`."""
+    return f"min_style cg\nminimize {etol} {ftol} {max_steps} {10 * max_steps}\n"
+
+
 def minimise(atoms, potential, ftol: float = 1e-4, max_steps: int = 10000, log=None, etol: float = 0.0):
     """Positions relaxed in the fixed cell; the returned Atoms carry the (unshifted) energy and stress.
 
     etol: also stop when the relative energy change of an iteration falls below it (0: forces only).
     """
-    body = MINIMISE.format(etol=etol, ftol=ftol, steps=max_steps, evals=10 * max_steps) + UNSHIFTED
+    body = minimise_commands(ftol, max_steps, etol) + UNSHIFTED
     return _with_results(run_lammps(atoms, potential, body, minimise=True, log=log))
 
 
