@@ -12,11 +12,22 @@ peak memory; $ASE_DM2_KEEP_FREED_MEMORY=0 turns this off.
 import contextlib
 import ctypes
 import os
+import platform
 import sys
+from pathlib import Path
 
 import torch
 
 M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+
+
+def processor_name() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo), else what `platform` knows: for provenance and reports."""
+    cpuinfo = Path("/proc/cpuinfo")
+    for line in cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def set_num_threads(num_threads=None) -> int:

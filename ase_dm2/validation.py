@@ -9,7 +9,6 @@ quality bar for silica, and writes report.md with PNG plots and report.json.
 """
 import datetime
 import json
-import platform
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -26,6 +25,7 @@ from ase_dm2.analysis.plots import pyplot, save_figure
 from ase_dm2.analysis.report import compare, markdown, write_report
 from ase_dm2.density import density_of
 from ase_dm2.io.atomic import atomic_path
+from ase_dm2.runtime import processor_name
 from ase_dm2.sampling.generate import generate
 from ase_dm2.sampling.schedule import NoiseSchedule
 
@@ -207,7 +207,7 @@ def validate(model, references, out_dir, settings: ValidationSettings = None, po
              f"noise), compared with {len(references)} reference structures. Figures before any MD refinement "
              "unless stated.", ""]
     lines += _provenance_lines(model)
-    lines += [f"- {datetime.date.today().isoformat()}, {platform.processor() or platform.machine()}, "
+    lines += [f"- {datetime.date.today().isoformat()}, {processor_name()}, "
               f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)"]
     if command:
         lines += [f"- regenerate with `{command}`"]

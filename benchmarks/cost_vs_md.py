@@ -29,7 +29,7 @@ def main():
     configure_runtime(1)
     model = load_model(args.model)
     md_rate = throughput(separated_random_structure("SiO2", 3000, 2.2, seed=1), jakse_sio2(), args.md_steps)
-    rows, fig = [], None
+    rows = []
     fig, ax = pyplot().subplots(figsize=(5.5, 4))
     for k, n in enumerate(args.sizes):
         atoms = random_structure("SiO2", n_atoms=n, rate=1.0, model=model, seed=0)

@@ -3,13 +3,13 @@
 Ratios are per-atom time against the smallest size measured in the same run.
 Usage: python benchmarks/network.py [--sizes 300 3000 30000] [--threads 1]
 """
-import platform
 
 import torch
 
 from _util import best_time, print_table, size_parser
 from ase_dm2 import Denoiser, DenoiserConfig, configure_runtime
 from ase_dm2.build import random_structure
+from ase_dm2.runtime import processor_name
 
 
 def main():
@@ -38,7 +38,7 @@ def main():
                      f"{per_atom[0] * 1e6:.0f}", f"{per_atom[0] / baseline['f']:.2f}",
                      f"{per_atom[1] / baseline['fb']:.2f}"])
     print(f"default Denoiser ({sum(p.numel() for p in model.parameters())} parameters), torch {torch.__version__}, "
-          f"{args.threads} thread(s), {platform.processor() or platform.machine()}")
+          f"{args.threads} thread(s), {processor_name()}")
     print_table(["atoms", "edges", "forward s", "fwd+bwd s", "fwd us/atom", "fwd ratio", "fwd+bwd ratio"], rows)
 
 

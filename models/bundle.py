@@ -4,20 +4,13 @@ Usage: python models/bundle.py NAME [--run runs/NAME] [--composition Ni18Pd15Pt7
 (from the repository root, after `bash models/train.sh NAME`).
 """
 import argparse
-import platform
 from pathlib import Path
 
 from ase_dm2 import load_model
 from ase_dm2.build import parse_composition
+from ase_dm2.runtime import processor_name
 
 PACKAGE_MODELS = Path(__file__).resolve().parents[1] / "ase_dm2" / "models"
-
-
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").is_file() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def main():
@@ -30,7 +23,7 @@ def main():
     model = load_model(Path(args.run or f"runs/{args.name}") / "model.safetensors")
     if args.composition:
         model.provenance["composition"] = parse_composition(args.composition)
-    model.provenance.update(bundled_as=args.name, hardware=f"{cpu_name()}, 1 torch thread (no GPU)",
+    model.provenance.update(bundled_as=args.name, hardware=f"{processor_name()}, 1 torch thread (no GPU)",
                             notes=list(model.provenance.get("notes", [])) + args.note)
     model.save(PACKAGE_MODELS / f"{args.name}.safetensors")
     print(f"{args.name}: {sum(p.numel() for p in model.parameters()):,} parameters, "
