@@ -22,6 +22,19 @@ def neighbor_pairs(positions: np.ndarray, cell: np.ndarray, pbc, cutoff: float, 
     return [r.astype(np.int64) if q in "ij" else r for q, r in zip(quantities, results)]
 
 
+def species_indices(atoms, species: Sequence[str], k: int = 0) -> np.ndarray:
+    """Each atom's index in `species` (the model's order); structure `k` is named in the error."""
+    index = {s: n for n, s in enumerate(species)}
+    symbols = atoms.get_chemical_symbols()
+    unknown = sorted(set(symbols) - set(index))
+    if unknown:
+        raise ValueError(
+            f"structure {k} contains {', '.join(unknown)}, which the model does not know "
+            f"(model species: {', '.join(species)}); use a model trained on these elements"
+        )
+    return np.array([index[s] for s in symbols], dtype=np.int64)
+
+
 @dataclass
 class Graph:
     """Atoms and edges of a batch of structures, as torch tensors.
@@ -60,20 +73,12 @@ def build_graph(
     dtype=torch.float32,
 ) -> Graph:
     """One graph for a list of ASE Atoms; `species` maps symbols to indices."""
-    index = {s: k for k, s in enumerate(species)}
     parts, offset = [], 0
     for k, atoms in enumerate(structures):
-        symbols = atoms.get_chemical_symbols()
-        unknown = sorted(set(symbols) - set(index))
-        if unknown:
-            raise ValueError(
-                f"structure {k} contains {', '.join(unknown)}, which the model does not know "
-                f"(model species: {', '.join(species)}); use a model trained on these elements"
-            )
         i, j, shifts = neighbor_pairs(atoms.positions, atoms.cell.array, atoms.pbc, cutoff)
         parts.append(
             dict(
-                species=np.array([index[s] for s in symbols], dtype=np.int64),
+                species=species_indices(atoms, species, k),
                 positions=atoms.positions,
                 batch=np.full(len(atoms), k, dtype=np.int64),
                 center=i + offset,

@@ -7,6 +7,7 @@ from tqdm.auto import tqdm
 from ase_dm2.build import porous_structure, random_structure
 from ase_dm2.io.structures import RATE_KEY
 from ase_dm2.sampling.batch import denoise_batch
+from ase_dm2.sampling.device import denoise_on_device
 from ase_dm2.sampling.dynamics import DiffusionDynamics
 from ase_dm2.sampling.schedule import NoiseSchedule
 
@@ -37,6 +38,7 @@ def generate(model, n_atoms: Optional[int] = None, formula_units: Optional[int] 
     """`n_samples` generated structures; sample k uses seed + k for its start and its noise.
 
     With `batch_size` > 1, that many samples share each network call (no trajectory or log then).
+    A model on a GPU denoises on the device (denoise_on_device) unless a trajectory or log is asked for.
     """
     if model.conditional and rate is None:
         raise ValueError("this model is conditional on the cooling rate: give a rate in K/ps")
@@ -54,13 +56,15 @@ def generate(model, n_atoms: Optional[int] = None, formula_units: Optional[int] 
             samples.append(porous_structure(composition, pore_radius, **common))
         else:
             samples.append(random_structure(composition, cell=cell, aspect=aspect, **common))
+    on_device = next(model.parameters()).device.type != "cpu" and not (trajectory or logfile)
     for start in range(0, n_samples, batch_size):
         batch = samples[start:start + batch_size]
         label = f"sample{'s' if len(batch) > 1 else ''} {start + 1}"
         label += f"-{start + len(batch)}/{n_samples}" if len(batch) > 1 else f"/{n_samples}"
-        if len(batch) > 1:
-            denoise_batch(batch, model, schedule, [seed + start + k for k in range(len(batch))],
-                          None if rate is None else [rate] * len(batch), progress=progress, desc=label)
+        if len(batch) > 1 or on_device:
+            denoise = denoise_on_device if on_device else denoise_batch
+            denoise(batch, model, schedule, [seed + start + k for k in range(len(batch))],
+                    None if rate is None else [rate] * len(batch), progress=progress, desc=label)
             continue
         dynamics = DiffusionDynamics(batch[0], model, rate=rate, schedule=schedule, seed=seed + start,
                                      trajectory=trajectory_path(trajectory, start, n_samples), logfile=logfile,

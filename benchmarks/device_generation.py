@@ -1,0 +1,96 @@
+"""Generation on one device (the GPU goals of issue 8): the device loop, batches and large cells.
+
+1. One sample of --atoms through the whole schedule (--steps): denoise_on_device (positions,
+   neighbour list and noise stay on the device) against denoise_batch (neighbour list and noise on
+   the host, positions copied every step) in the same run; ratio = host / device.
+2. --batch samples of --atoms in one call against one at a time (a few steps each): throughput ratio.
+3. --large sizes: seconds per step (mean of a few steps after a warm-up step), the whole schedule
+   extrapolated, and peak device memory; stops at the first size that runs out of memory.
+Usage: python benchmarks/device_generation.py [--device cuda] [--model a-SiO2] [--atoms 3000] [--steps 3000]
+           [--batch 16] [--large 112848 1000000] [--threads 1]
+"""
+import argparse
+import time
+
+import torch
+
+from _util import print_table
+from ase_dm2 import NoiseSchedule, configure_runtime, load_model
+from ase_dm2.build import random_structure
+from ase_dm2.runtime import processor_name
+from ase_dm2.sampling.batch import denoise_batch
+from ase_dm2.sampling.device import denoise_on_device
+
+
+def timed(denoise, structures, model, schedule) -> float:
+    """Wall seconds of one call; denoise_* return host structures, so the device has finished."""
+    start = time.perf_counter()
+    denoise(structures, model, schedule, list(range(len(structures))), [1.0] * len(structures), progress=False)
+    return time.perf_counter() - start
+
+
+def samples(n_atoms, count, density):
+    return [random_structure("SiO2", n_atoms=n_atoms, density=density, seed=k) for k in range(count)]
+
+
+def peak_memory_gib(device) -> str:
+    return f"{torch.cuda.max_memory_allocated(device) / 2**30:.1f}" if device.type == "cuda" else "-"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--model", default="a-SiO2")
+    parser.add_argument("--atoms", type=int, default=3000)
+    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--batch-steps", type=int, default=20)
+    parser.add_argument("--large", type=int, nargs="*", default=[112848, 1000000])
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    configure_runtime(args.threads)
+    device = torch.device(args.device)
+    model = load_model(args.model, device=device).eval()
+    density = model.density_model.predict(1.0) if model.density_model is not None else 2.2
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else processor_name()
+    print(f"{args.model} on {name}, torch {torch.__version__}, {args.threads} CPU thread(s), 1 K/ps, "
+          f"{density:.3f} g/cm3")
+
+    schedule = NoiseSchedule.dm2(args.steps)
+    timed(denoise_on_device, samples(args.atoms, 1, density), model, NoiseSchedule.dm2(3))  # warm-up
+    host = timed(denoise_batch, samples(args.atoms, 1, density), model, schedule)
+    on_device = timed(denoise_on_device, samples(args.atoms, 1, density), model, schedule)
+    print(f"\n1. one {args.atoms}-atom sample, {args.steps} steps:")
+    print_table(["loop", "seconds", "ratio"], [["host (denoise_batch)", f"{host:.1f}", "1.00"],
+                                               ["device (denoise_on_device)", f"{on_device:.1f}",
+                                                f"{host / on_device:.2f}"]])
+
+    short = NoiseSchedule(steps=args.batch_steps, noiseless_steps=0)
+    one = sum(timed(denoise_on_device, [atoms], model, short) for atoms in samples(args.atoms, args.batch, density))
+    together = timed(denoise_on_device, samples(args.atoms, args.batch, density), model, short)
+    per = args.batch * args.batch_steps
+    print(f"\n2. {args.batch} samples of {args.atoms} atoms, {args.batch_steps} steps each, device loop:")
+    print_table(["mode", "s per sample-step", "throughput ratio"],
+                [["one at a time", f"{one / per:.4f}", "1.00"],
+                 [f"{args.batch} per call", f"{together / per:.4f}", f"{one / together:.2f}"]])
+
+    rows = []
+    for n in args.large:
+        structure = samples(n, 1, density)
+        try:
+            if device.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(device)
+            timed(denoise_on_device, structure, model, NoiseSchedule(steps=1, noiseless_steps=0))
+            steps = 5
+            per_step = timed(denoise_on_device, structure, model, NoiseSchedule(steps=steps, noiseless_steps=0)) / steps
+        except torch.OutOfMemoryError:
+            rows.append([n, "out of memory", "", ""])
+            break
+        rows.append([n, f"{per_step:.3f}", f"{per_step * args.steps / 60:.1f}", peak_memory_gib(device)])
+    if rows:
+        print(f"\n3. large cells, device loop ({args.steps} steps extrapolated from 5):")
+        print_table(["atoms", "s per step", f"min per {args.steps} steps", "peak GiB"], rows)
+
+
+if __name__ == "__main__":
+    main()
