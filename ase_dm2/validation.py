@@ -202,10 +202,8 @@ def validate(model, references, out_dir, settings: ValidationSettings = None, po
     lines = [f"# Validation of the {name} model", "",
              f"Generated {settings.samples} x {settings.n_atoms} atoms"
              + (f" at {rate:g} K/ps" if rate is not None else "")
-             + f" with {schedule.steps} network calls per sample ({schedule.decay} noise schedule from "
-             f"{schedule.sigma_max:g} to {schedule.sigma_min:g} Å, then {schedule.noiseless_steps} steps without "
-             f"noise), compared with {len(references)} reference structures. Figures before any MD refinement "
-             "unless stated.", ""]
+             + f" with {schedule.steps} network calls per sample ({schedule.describe()}), compared with "
+             f"{len(references)} reference structures. Figures before any MD refinement unless stated.", ""]
     lines += _provenance_lines(model)
     lines += [f"- {datetime.date.today().isoformat()}, {processor_name()}, "
               f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)"]

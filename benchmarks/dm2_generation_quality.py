@@ -3,12 +3,15 @@
 DM2's own code gave Si fourfold 99.0 % and O twofold 97.5 % for 300 atoms at 1 K/ps.
 The density comes from a linear fit of density on log10(rate) over the reference
 a-SiO2 structures (as DM2 does). Usage:
-  python benchmarks/dm2_generation_quality.py [--checkpoint PT_OR_MODEL] [--atoms 300] [--rate 1] [--steps 3000]
-      [--samples 2] [--noiseless-steps N] [--decay linear|geometric|cosine] [--sigma-max 1.0]
-The schedule options try samplers with fewer network calls (e.g. --steps 300 --noiseless-steps 40).
+  python benchmarks/dm2_generation_quality.py [--checkpoint PT_OR_MODEL] [--atoms 300] [--rate 1]
+      [--schedule dm2|fast] [--steps N] [--samples 2] [--noiseless-steps N]
+      [--decay linear|geometric|cosine|window] [--sigma-max 1.0] [--window 0.7 0.3] [--window-share 0.8]
+The schedule options try samplers with fewer network calls (e.g. --schedule fast, or --steps 300
+--noiseless-steps 40); options left out keep the named schedule's values.
 """
 import argparse
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +31,14 @@ def main():
     parser.add_argument("--checkpoint", default=str(DATA / "dm2-checkpoints" / "gen-a-sio2-cond-v1.pt"))
     parser.add_argument("--atoms", type=int, default=300)
     parser.add_argument("--rate", type=float, default=1.0)
-    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--schedule", choices=["dm2", "fast"], default="dm2")
+    parser.add_argument("--steps", type=int, help="network calls (default 3000 for dm2, 300 for fast)")
     parser.add_argument("--samples", type=int, default=2)
-    parser.add_argument("--noiseless-steps", type=int, help="steps without noise at the end (default steps/30)")
-    parser.add_argument("--decay", default="linear", help="noise decay: linear, geometric or cosine")
-    parser.add_argument("--sigma-max", type=float, default=1.0, help="first step's noise in Å")
+    parser.add_argument("--noiseless-steps", type=int, help="steps without noise at the end")
+    parser.add_argument("--decay", help="noise decay: linear, geometric, cosine or window")
+    parser.add_argument("--sigma-max", type=float, help="first step's noise in Å")
+    parser.add_argument("--window", type=float, nargs=2, metavar=("UPPER", "LOWER"), help="window decay's range, Å")
+    parser.add_argument("--window-share", type=float, help="window decay's fraction of noisy steps in the window")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("-o", "--output", help="write the samples here (extxyz)")
     args = parser.parse_args()
@@ -41,7 +47,9 @@ def main():
     reference = read_structures(sorted((DATA / "a-SiO2").glob("*.dat")), rate_from_name=True)
     density_model = DensityModel.fit(cooling_rates(reference), [density_of(a) for a in reference])
     density = density_model.predict(args.rate)
-    schedule = NoiseSchedule.dm2(args.steps, args.noiseless_steps, decay=args.decay, sigma_max=args.sigma_max)
+    schedule = NoiseSchedule.named(args.schedule, args.steps, args.noiseless_steps)
+    overrides = dict(decay=args.decay, sigma_max=args.sigma_max, window=args.window, window_share=args.window_share)
+    schedule = replace(schedule, **{k: v for k, v in overrides.items() if v is not None})
     rows, samples = [], []
     for seed in range(args.samples):
         atoms = random_structure("SiO2", n_atoms=args.atoms, density=density, rate=args.rate, seed=seed)

@@ -60,13 +60,31 @@ def test_dm2_shape_takes_overrides():
     assert schedule.noisy_steps == 260 and schedule.decay == "cosine" and (schedule.sigmas()[260:] == 0).all()
 
 
-@pytest.mark.parametrize("decay", ["linear", "cosine", "geometric"])
+@pytest.mark.parametrize("decay", ["linear", "cosine", "geometric", "window"])
 def test_schedule_shapes(decay):
     s = NoiseSchedule(steps=50, sigma_max=0.8, noiseless_steps=5, decay=decay).sigmas()
     assert s[0] == pytest.approx(0.8) and s[44] == pytest.approx(0.001) and (s[45:] == 0).all()
     assert (np.diff(s[:45]) < 0).all()
     with pytest.raises(ValueError, match="unknown decay"):
         NoiseSchedule(decay="exponential")
+
+
+def test_fast_schedule_spends_its_steps_in_the_window():
+    schedule = NoiseSchedule.fast()
+    s = schedule.sigmas()
+    noisy = s[:schedule.noisy_steps]
+    assert len(s) == 300 and schedule.noiseless_steps == 30 and (s[270:] == 0).all()
+    assert noisy[0] == 1.0 and noisy[-1] == pytest.approx(0.001) and (np.diff(noisy) < 0).all()
+    inside = (noisy <= 0.7) & (noisy > 0.3)
+    assert inside.sum() == 216  # 80 % of 270
+    assert NoiseSchedule.named("fast") == schedule and NoiseSchedule.named("dm2") == NoiseSchedule()
+    assert NoiseSchedule.named("fast", 600, 20).steps == 600 and "0.7-0.3 Å" in schedule.describe()
+    with pytest.raises(ValueError, match="window"):
+        NoiseSchedule(decay="window", window=(0.3, 0.7))
+    with pytest.raises(ValueError, match="window_share"):
+        NoiseSchedule(decay="window", window_share=1.0)
+    with pytest.raises(ValueError, match="unknown schedule"):
+        NoiseSchedule.named("slow")
 
 
 def test_same_seed_same_structure_and_wrapped(model):
@@ -213,6 +231,10 @@ def test_generate_cli_end_to_end(trained, tmp_path):
     frames = ase.io.read(out, ":")
     assert len(frames) == 2 and frames[1].info["seed"] == 5 and frames[0].info["cooling_rate"] == 1.0
     assert len(ase.io.read(tmp_path / "gen_0.traj", ":")) == 9
+    fast = tmp_path / "fast.extxyz"
+    assert main(["generate", str(trained), "--atoms", "30", "--rate", "1", "--schedule", "fast", "--steps", "20",
+                 "-o", str(fast)]) == 0
+    assert ase.io.read(fast).info["steps"] == 20
     assert main(["generate", str(trained), "--atoms", "30", "-o", str(tmp_path / "x.extxyz")]) == 2
     assert main(["generate", str(trained), "--atoms", "30", "--rate", "1", "--steps", "8", "--noiseless-steps", "9",
                  "-o", str(tmp_path / "x.extxyz")]) == 2  # more noiseless steps than steps: refused

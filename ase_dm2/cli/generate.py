@@ -17,9 +17,11 @@ def add_parser(subparsers):
     p.add_argument("--aspect", type=float, nargs=3, default=(1.0, 1.0, 1.0), metavar=("A", "B", "C"),
                    help="edge ratios of an orthorhombic box (default: cube)")
     p.add_argument("--pore-radius", type=float, help="cylindrical pore radius in Å (hexagonal cell)")
-    p.add_argument("--steps", type=int, default=3000, help="denoising steps (DM2 schedule shape; default 3000)")
+    p.add_argument("--schedule", choices=["dm2", "fast"], default="dm2",
+                   help="noise schedule: dm2 (DM2's, 3,000 steps) or fast (300 steps, most inside 0.7-0.3 Å)")
+    p.add_argument("--steps", type=int, help="denoising steps = network calls (default: 3000 for dm2, 300 for fast)")
     p.add_argument("--noiseless-steps", type=int,
-                   help="final steps without noise (default steps/30; 40 of 300 gave fewer defects than 10)")
+                   help="final steps without noise (default: steps/30 for dm2, steps/10 for fast)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-samples", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=1,
@@ -53,7 +55,7 @@ def run(args) -> int:
         cell = np.reshape(args.cell, (3, 3)) if len(args.cell) == 9 else args.cell
     options = dict(n_atoms=args.atoms, formula_units=args.formula_units, composition=args.formula, rate=args.rate,
                    density=args.density, cell=cell, aspect=args.aspect, pore_radius=args.pore_radius,
-                   schedule=NoiseSchedule.dm2(args.steps, args.noiseless_steps))
+                   schedule=NoiseSchedule.named(args.schedule, args.steps, args.noiseless_steps))
     if args.scheduler:
         from ase_dm2.sampling.distributed import generate_on_cluster
 

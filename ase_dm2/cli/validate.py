@@ -36,8 +36,11 @@ def add_parser(subparsers):
     p.add_argument("--atoms", type=int, help="atoms per generated sample (default 3000; 2000 for CuZr)")
     p.add_argument("--samples", type=int, default=3)
     p.add_argument("--rate", type=float, help="cooling rate of the main comparison (default 1 K/ps)")
-    p.add_argument("--steps", type=int, default=3000, help="network calls per sample (DM2's schedule shape)")
-    p.add_argument("--noiseless-steps", type=int, help="final steps without noise (default steps/30)")
+    p.add_argument("--schedule", choices=["dm2", "fast"], default="dm2",
+                   help="noise schedule: dm2 (DM2's, 3,000 steps) or fast (300 steps, most inside 0.7-0.3 Å)")
+    p.add_argument("--steps", type=int, help="network calls per sample (default: 3000 for dm2, 300 for fast)")
+    p.add_argument("--noiseless-steps", type=int,
+                   help="final steps without noise (default: steps/30 for dm2, steps/10 for fast)")
     p.add_argument("--trend-rates", type=float, nargs="*", help="cooling rates of the trend (default 0.01-1000)")
     p.add_argument("--trend-samples", type=int, default=1)
     p.add_argument("--trend-steps", type=int, help="network calls per trend sample (default: --steps)")
@@ -88,12 +91,12 @@ def run(args) -> int:
     for atoms in references:
         by_rate.setdefault(atoms.info.get(RATE_KEY), []).append(atoms)
     main = by_rate.get(rate, references) if model.conditional else references
-    trend_steps = args.trend_steps or args.steps
+    schedule = NoiseSchedule.named(args.schedule, args.steps, args.noiseless_steps)
+    trend_schedule = NoiseSchedule.named(args.schedule, args.trend_steps or schedule.steps, args.noiseless_steps)
     settings = ValidationSettings(
-        n_atoms=args.atoms or (preset or {}).get("n_atoms", 3000), samples=args.samples,
-        schedule=NoiseSchedule.dm2(args.steps, args.noiseless_steps), rate=rate,
+        n_atoms=args.atoms or (preset or {}).get("n_atoms", 3000), samples=args.samples, schedule=schedule, rate=rate,
         trend_rates=tuple(TREND_RATES if args.trend_rates is None else args.trend_rates),
-        trend_samples=args.trend_samples, trend_schedule=NoiseSchedule.dm2(trend_steps, args.noiseless_steps),
+        trend_samples=args.trend_samples, trend_schedule=trend_schedule,
         elastic=not args.no_elastic, entropy=not args.no_entropy, seed=args.seed)
     trends = {r: s for r, s in by_rate.items() if r is not None} or None
     command = "ase-dm2 " + shlex.join(sys.argv[1:]) if "validate" in sys.argv else ""
