@@ -5,6 +5,7 @@ every step) and the network evaluated with e3nn's tensor products as DM2's graph
 outer products, one FullyConnectedTensorProduct per node). ase_dm2: vesin's compiled neighbour list and the
 same network through EdgeConvolution and per-species matrices (outputs equal to float round-off, checked
 here). A step is neighbour list + network + the rest (noise, wrapping). Ratios: baseline / ase_dm2.
+A second table splits ase_dm2's network call into its parts.
 Usage: python benchmarks/dm2_step.py [--sizes 300 3000] [--checkpoint PT] [--threads 1]
 """
 import torch
@@ -16,6 +17,7 @@ from ase_dm2 import configure_runtime, load_model
 from ase_dm2.build import random_structure
 from ase_dm2.dm2.network import dm2_bessel
 from ase_dm2.graph import build_graph
+from ase_dm2.network.species import SpeciesAttributes
 
 
 def e3nn_forward(model, graph):
@@ -37,6 +39,32 @@ def e3nn_forward(model, graph):
     return model.out(x, z)
 
 
+def breakdown(model, graph, repeat) -> list:
+    """Where a network call goes: edge features, then per layer the radial MLP, the rest of the
+    convolution (tensor-product paths, gathers, sums onto atoms) and the node maps and gate."""
+    vectors = graph.edge_vectors()
+    edge_sh = o3.spherical_harmonics(model.irreps_edge, vectors, normalize=True, normalization="component")
+    edge_basis = dm2_bessel(vectors.norm(dim=-1), model.config.basis_cutoff, model.config.num_basis)
+    x = model.init_embed.embed_node_x(graph.species)
+    z = SpeciesAttributes(model.init_embed.embed_node_z.weight, graph.species)
+    rows = [["edge harmonics + basis", best_time(lambda: (
+        o3.spherical_harmonics(model.irreps_edge, vectors, normalize=True, normalization="component"),
+        dm2_bessel(vectors.norm(dim=-1), model.config.basis_cutoff, model.config.num_basis)), repeat)]]
+    for k, layer in enumerate(model.interactions):
+        block = layer.first
+        features = z.apply(block.lin1, x)
+        radial = best_time(lambda: block.mlp(edge_basis), repeat)
+        convolution = best_time(lambda: block.convolution(features, edge_sh, edge_basis, block.mlp, graph.center,
+                                                          graph.neighbor), repeat)
+        whole = best_time(lambda: layer.second(block(x, z, graph.center, graph.neighbor, edge_sh, edge_basis)), repeat)
+        rows += [[f"layer {k + 1} radial MLP", radial], [f"layer {k + 1} paths + sums", convolution - radial],
+                 [f"layer {k + 1} node maps + gate", whole - convolution]]
+        x = layer.second(block(x, z, graph.center, graph.neighbor, edge_sh, edge_basis))
+    total = best_time(lambda: model(graph), repeat)
+    rows.append(["rest (output map, rate embedding)", total - sum(r[1] for r in rows)])
+    return [[name, f"{seconds:.4f}", f"{100 * seconds / total:.0f}"] for name, seconds in rows]
+
+
 def main():
     parser = size_parser(__doc__)
     parser.add_argument("--checkpoint", default=str(SHARED_DATA / "dm2-checkpoints" / "gen-a-sio2-cond-v1.pt"))
@@ -44,7 +72,7 @@ def main():
     args = parser.parse_args()
     configure_runtime(args.threads)
     model = load_model(args.checkpoint).eval()
-    rows = []
+    rows, parts = [], {}
     for n in args.sizes:
         atoms = random_structure("SiO2", n_atoms=n, density=2.2, seed=0)
         repeat = args.repeat if n <= 3000 else 1
@@ -53,6 +81,7 @@ def main():
             error = (model(graph) - e3nn_forward(model, graph)).abs().max().item()
             net_ours = best_time(lambda: model(graph), repeat)
             net_base = best_time(lambda: e3nn_forward(model, graph), repeat)
+            parts[n] = breakdown(model, graph, repeat)
         nl_ours = best_time(lambda: build_graph([atoms], model.species, model.cutoff, [1.0]), repeat)
         nl_base = best_time(lambda: neighbor_list("ijS", atoms, model.cutoff), repeat)
         total = step_seconds(atoms, model, 1.0, repeat)
@@ -66,6 +95,9 @@ def main():
                  "max |diff| Å"], rows)
     print("per-atom step time, ase_dm2: " + ", ".join(
         f"{r[0]}: {float(r[8]) / r[0] * 1e6:.0f} us" for r in rows))
+    for n, table in parts.items():
+        print(f"\nase_dm2's network call at {n} atoms, part by part:")
+        print_table(["part", "seconds", "% of call"], table)
 
 
 if __name__ == "__main__":
