@@ -22,7 +22,7 @@ from ase_dm2.analysis import silica_defects
 from ase_dm2.build import random_structure
 from ase_dm2.density import density_of
 from ase_dm2.io.structures import cooling_rates, read_structures
-from ase_dm2.sampling.schedule import NoiseSchedule
+from ase_dm2.sampling.schedule import SCHEDULES, NoiseSchedule
 
 
 
@@ -31,7 +31,7 @@ def main():
     parser.add_argument("--checkpoint", default=str(DATA / "dm2-checkpoints" / "gen-a-sio2-cond-v1.pt"))
     parser.add_argument("--atoms", type=int, default=300)
     parser.add_argument("--rate", type=float, default=1.0)
-    parser.add_argument("--schedule", choices=["dm2", "fast"], default="dm2")
+    parser.add_argument("--schedule", choices=list(SCHEDULES), default="dm2")
     parser.add_argument("--steps", type=int, help="network calls (default 3000 for dm2, 300 for fast)")
     parser.add_argument("--samples", type=int, default=2)
     parser.add_argument("--noiseless-steps", type=int, help="steps without noise at the end")

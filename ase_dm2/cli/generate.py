@@ -1,5 +1,7 @@
 """ase-dm2 generate: amorphous structures from a model."""
 
+from ase_dm2.sampling.schedule import SCHEDULES
+
 
 def add_parser(subparsers):
     p = subparsers.add_parser("generate", help="generate structures with a model",
@@ -17,7 +19,7 @@ def add_parser(subparsers):
     p.add_argument("--aspect", type=float, nargs=3, default=(1.0, 1.0, 1.0), metavar=("A", "B", "C"),
                    help="edge ratios of an orthorhombic box (default: cube)")
     p.add_argument("--pore-radius", type=float, help="cylindrical pore radius in Å (hexagonal cell)")
-    p.add_argument("--schedule", choices=["dm2", "fast"], default="dm2",
+    p.add_argument("--schedule", choices=list(SCHEDULES), default="dm2",
                    help="noise schedule: dm2 (DM2's, 3,000 steps) or fast (300 steps, most inside 0.7-0.3 Å)")
     p.add_argument("--steps", type=int, help="denoising steps = network calls (default: 3000 for dm2, 300 for fast)")
     p.add_argument("--noiseless-steps", type=int,

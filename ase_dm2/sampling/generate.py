@@ -56,7 +56,7 @@ def generate(model, n_atoms: Optional[int] = None, formula_units: Optional[int] 
             samples.append(porous_structure(composition, pore_radius, **common))
         else:
             samples.append(random_structure(composition, cell=cell, aspect=aspect, **common))
-    on_device = next(model.parameters()).device.type != "cpu" and not (trajectory or logfile)
+    on_device = next(model.parameters()).device.type == "cuda" and not (trajectory or logfile)
     for start in range(0, n_samples, batch_size):
         batch = samples[start:start + batch_size]
         label = f"sample{'s' if len(batch) > 1 else ''} {start + 1}"
