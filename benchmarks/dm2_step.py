@@ -10,21 +10,17 @@ Usage: python benchmarks/dm2_step.py [--sizes 300 3000] [--checkpoint PT] [--thr
 """
 import torch
 from ase.neighborlist import neighbor_list
-from e3nn import o3
 
 from _util import SHARED_DATA, best_time, print_table, size_parser, step_seconds
 from ase_dm2 import configure_runtime, load_model
 from ase_dm2.build import random_structure
-from ase_dm2.dm2.network import dm2_bessel
 from ase_dm2.graph import build_graph
 from ase_dm2.network.species import SpeciesAttributes
 
 
 def e3nn_forward(model, graph):
     """DM2Network's forward as graphite computes it: e3nn tensor products on node attributes and edges."""
-    vectors = graph.edge_vectors()
-    edge_sh = o3.spherical_harmonics(model.irreps_edge, vectors, normalize=True, normalization="component")
-    edge_basis = dm2_bessel(vectors.norm(dim=-1), model.config.basis_cutoff, model.config.num_basis)
+    edge_sh, edge_basis = model.edge_features(graph)
     x = model.init_embed.embed_node_x(graph.species)
     z = model.init_embed.embed_node_z(graph.species)
     shift = model.y_projection(model.y_embed(torch.log10(graph.rate))[graph.batch]) if model.conditional else 0.0
@@ -43,14 +39,10 @@ def breakdown(model, graph, repeat) -> list:
     """Where a network call goes, each part timed on its own: edge features, then per layer the radial
     MLP, the rest of the convolution (tensor-product paths, gathers, sums onto atoms) and the node maps
     (per-species matrices) with the gate; the output map. The parts' sum is printed beside the whole call."""
-    vectors = graph.edge_vectors()
-    edge_sh = o3.spherical_harmonics(model.irreps_edge, vectors, normalize=True, normalization="component")
-    edge_basis = dm2_bessel(vectors.norm(dim=-1), model.config.basis_cutoff, model.config.num_basis)
+    edge_sh, edge_basis = model.edge_features(graph)
     x = model.init_embed.embed_node_x(graph.species)
     z = SpeciesAttributes(model.init_embed.embed_node_z.weight, graph.species)
-    rows = [["edge harmonics + basis", best_time(lambda: (
-        o3.spherical_harmonics(model.irreps_edge, vectors, normalize=True, normalization="component"),
-        dm2_bessel(vectors.norm(dim=-1), model.config.basis_cutoff, model.config.num_basis)), repeat)]]
+    rows = [["edge harmonics + basis", best_time(lambda: model.edge_features(graph), repeat)]]
     for k, layer in enumerate(model.interactions):
         block = layer.first
         features = z.apply(block.lin1, x)

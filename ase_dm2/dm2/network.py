@@ -140,10 +140,14 @@ class DM2Network(ScoreModel):
                 torch.nn.Linear(embedding_dim, irreps.dim),
             )
 
-    def forward(self, graph: Graph) -> torch.Tensor:
+    def edge_features(self, graph: Graph):
+        """(spherical harmonics, Bessel basis) of every edge vector."""
         vectors = graph.edge_vectors()
         edge_sh = o3.spherical_harmonics(self.irreps_edge, vectors, normalize=True, normalization="component")
-        edge_basis = dm2_bessel(vectors.norm(dim=-1), self.config.basis_cutoff, self.config.num_basis)
+        return edge_sh, dm2_bessel(vectors.norm(dim=-1), self.config.basis_cutoff, self.config.num_basis)
+
+    def forward(self, graph: Graph) -> torch.Tensor:
+        edge_sh, edge_basis = self.edge_features(graph)
         x = self.init_embed.embed_node_x(graph.species)
         z = SpeciesAttributes(self.init_embed.embed_node_z.weight, graph.species)
         shift = 0.0
