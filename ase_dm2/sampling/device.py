@@ -26,7 +26,9 @@ class DeviceStructures:
 
     def __init__(self, structures: Sequence, species: Sequence[str], device):
         self.device = torch.device(device)
-        self.sizes = [len(atoms) for atoms in structures]
+        bounds = np.cumsum([0] + [len(atoms) for atoms in structures])
+        # the atoms of each structure
+        self.parts = [slice(int(start), int(stop)) for start, stop in zip(bounds[:-1], bounds[1:])]
 
         def tensor(values, dtype=torch.float64):
             return torch.as_tensor(np.asarray(values), dtype=dtype, device=self.device)
@@ -34,43 +36,35 @@ class DeviceStructures:
         self.positions = tensor(np.concatenate([atoms.positions for atoms in structures]))
         indices = [species_indices(atoms, species, k) for k, atoms in enumerate(structures)]
         self.species = tensor(np.concatenate(indices), torch.int64)
-        self.batch = torch.repeat_interleave(torch.arange(len(structures), device=self.device),
-                                             tensor(self.sizes, torch.int64))
+        self.batch = tensor(np.repeat(np.arange(len(structures)), np.diff(bounds)), torch.int64)
         self.pbc = tensor([atoms.pbc for atoms in structures], torch.bool)
         # vesin sees no box along open axes; fractional coordinates need a full-rank cell
         self.cells = tensor([atoms.cell.array for atoms in structures]) * self.pbc[:, :, None]
-        frames = tensor([complete_cell(atoms.cell.array) for atoms in structures])
-        self._frames, self._inverse_frames = frames[self.batch], torch.linalg.inv(frames)[self.batch]
-        self._periodic = self.pbc[self.batch]
-
-    def parts(self):
-        """(slice of atoms, structure index) for each structure."""
-        start = 0
-        for k, size in enumerate(self.sizes):
-            yield slice(start, start + size), k
-            start += size
+        self.frames = tensor([complete_cell(atoms.cell.array) for atoms in structures])
+        self.inverse_frames = torch.linalg.inv(self.frames)
 
     def graph(self, neighbor_list, rates: Optional[torch.Tensor], dtype) -> Graph:
         """The model's graph, built on the device by vesin-torch."""
         centers, neighbors, offsets = [], [], []
-        for atoms, k in self.parts():
-            i, j, shifts = neighbor_list.compute(self.positions[atoms], self.cells[k], self.pbc[k], "ijS")
-            centers.append(i + atoms.start)
-            neighbors.append(j + atoms.start)
+        for k, part in enumerate(self.parts):
+            i, j, shifts = neighbor_list.compute(self.positions[part], self.cells[k], self.pbc[k], "ijS")
+            centers.append(i + part.start)
+            neighbors.append(j + part.start)
             offsets.append(shifts.to(torch.float64) @ self.cells[k])
         return Graph(species=self.species, positions=self.positions.to(dtype), batch=self.batch,
                      center=torch.cat(centers), neighbor=torch.cat(neighbors), offsets=torch.cat(offsets).to(dtype),
-                     rate=rates, num_structures=len(self.sizes))
+                     rate=rates, num_structures=len(self.parts))
 
     def wrap(self):
         """Periodic coordinates into [0, 1) of the cell, as ase.geometry.wrap_positions(eps=0)."""
-        fractional = torch.einsum("ni,nij->nj", self.positions, self._inverse_frames)
-        fractional = torch.where(self._periodic, fractional - torch.floor(fractional), fractional)
-        self.positions = torch.einsum("ni,nij->nj", fractional, self._frames)
+        for k, part in enumerate(self.parts):
+            fractional = self.positions[part] @ self.inverse_frames[k]
+            fractional = torch.where(self.pbc[k], fractional - torch.floor(fractional), fractional)
+            self.positions[part] = fractional @ self.frames[k]
 
     def write_to(self, structures):
         positions = self.positions.cpu().numpy()
-        for (part, _), atoms in zip(self.parts(), structures):
+        for part, atoms in zip(self.parts, structures):
             atoms.positions = positions[part]
 
 
@@ -92,12 +86,12 @@ def denoise_on_device(structures: Sequence, model, schedule: NoiseSchedule, seed
             state.positions -= model(state.graph(neighbor_list, rate, param.dtype)).to(torch.float64)
         sigma = schedule.sigma(step)
         if sigma > 0:
-            for (atoms, k), generator in zip(state.parts(), generators):
-                shape = (atoms.stop - atoms.start, 3)
+            for part, generator in zip(state.parts, generators):
+                shape = (part.stop - part.start, 3)
                 scale = torch.empty(shape, dtype=torch.float64, device=state.device)
                 scale.uniform_(schedule.sigma_min, sigma, generator=generator)
                 noise = torch.randn(shape, dtype=torch.float64, device=state.device, generator=generator)
-                state.positions[atoms] -= scale * noise
+                state.positions[part] -= scale * noise
         state.wrap()
     state.write_to(structures)
     return list(structures)
