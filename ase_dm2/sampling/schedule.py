@@ -63,8 +63,8 @@ class NoiseSchedule:
         """"dm2" (3,000 steps unless given) or "fast" (300): the command line's --schedule."""
         if name not in SCHEDULES:
             raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(SCHEDULES)}")
-        make, default_steps = SCHEDULES[name]
-        return make(steps or default_steps, noiseless_steps)
+        length = {"steps": steps} if steps else {}  # else the named schedule's own default
+        return SCHEDULES[name](**length, noiseless_steps=noiseless_steps)
 
     @property
     def noisy_steps(self) -> int:
@@ -113,4 +113,4 @@ class NoiseSchedule:
         return asdict(self)
 
 
-SCHEDULES = {"dm2": (NoiseSchedule.dm2, 3000), "fast": (NoiseSchedule.fast, 300)}
+SCHEDULES = {"dm2": NoiseSchedule.dm2, "fast": NoiseSchedule.fast}
