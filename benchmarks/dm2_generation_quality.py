@@ -25,7 +25,6 @@ from ase_dm2.io.structures import cooling_rates, read_structures
 from ase_dm2.sampling.schedule import SCHEDULES, NoiseSchedule
 
 
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--checkpoint", default=str(DATA / "dm2-checkpoints" / "gen-a-sio2-cond-v1.pt"))
