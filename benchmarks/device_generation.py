@@ -4,10 +4,11 @@
    neighbour list and noise stay on the device) against denoise_batch (neighbour list and noise on
    the host, positions copied every step) in the same run; ratio = host / device.
 2. --batch samples of --atoms in one call against one at a time (a few steps each): throughput ratio.
-3. --large sizes: seconds per step (mean of a few steps after a warm-up step), the whole schedule
-   extrapolated, and peak device memory; stops at the first size that runs out of memory.
+3. --large sizes (multiples of 3 atoms, SiO2 units): seconds per step (mean of a few steps after a
+   warm-up step), the whole schedule extrapolated, and peak device memory; each row is printed as
+   it is measured, and the first size that runs out of memory (or fails) ends the table.
 Usage: python benchmarks/device_generation.py [--device cuda] [--model a-SiO2] [--atoms 3000] [--steps 3000]
-           [--batch 16] [--large 112848 1000000] [--threads 1]
+           [--batch 16] [--large 112848 1000002] [--threads 1]
 """
 import argparse
 import time
@@ -45,7 +46,7 @@ def main():
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--batch-steps", type=int, default=20)
-    parser.add_argument("--large", type=int, nargs="*", default=[112848, 1000000])
+    parser.add_argument("--large", type=int, nargs="*", default=[112848, 1000002])
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     configure_runtime(args.threads)
@@ -75,6 +76,8 @@ def main():
                  [f"{args.batch} per call", f"{together / per:.4f}", f"{one / together:.2f}"]])
 
     rows = []
+    if args.large:
+        print(f"\n3. large cells, device loop ({args.steps} steps extrapolated from 5), rows as measured:", flush=True)
     for n in args.large:
         structure = samples(n, 1, density)
         try:
@@ -83,12 +86,13 @@ def main():
             timed(denoise_on_device, structure, model, NoiseSchedule(steps=1, noiseless_steps=0))
             steps = 5
             per_step = timed(denoise_on_device, structure, model, NoiseSchedule(steps=steps, noiseless_steps=0)) / steps
-        except torch.OutOfMemoryError:
-            rows.append([n, "out of memory", "", ""])
+        except (torch.OutOfMemoryError, RuntimeError) as error:  # the network's or vesin-torch's allocation
+            rows.append([n, f"failed: {str(error).splitlines()[0][:60]}", "", ""])
+            print(*rows[-1], flush=True)
             break
         rows.append([n, f"{per_step:.3f}", f"{per_step * args.steps / 60:.1f}", peak_memory_gib(device)])
+        print(*rows[-1], flush=True)
     if rows:
-        print(f"\n3. large cells, device loop ({args.steps} steps extrapolated from 5):")
         print_table(["atoms", "s per step", f"min per {args.steps} steps", "peak GiB"], rows)
 
 

@@ -13,6 +13,8 @@ from ase_dm2.sampling.generate import generate
 from helpers import random_silica, tiny_model
 
 TRICLINIC = [[9.0, 0.0, 0.0], [2.5, 8.5, 0.0], [1.0, -1.5, 9.5]]
+NEEDS_GPU = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (the CPU path is tested)")
+DEVICES = ["cpu", pytest.param("cuda", marks=NEEDS_GPU)]
 
 
 def structures():
@@ -28,15 +30,16 @@ def structures():
 
 
 def edges(graph):
-    offsets = np.round(graph.offsets.numpy(), 4)
+    offsets = np.round(graph.offsets.cpu().numpy(), 4)
     return sorted(zip(graph.center.tolist(), graph.neighbor.tolist(), map(tuple, offsets.tolist())))
 
 
-def test_graph_on_device_equals_host_graph():
-    model = tiny_model(conditional=True)
+@pytest.mark.parametrize("device", DEVICES)
+def test_graph_on_device_equals_host_graph(device):
+    model = tiny_model(conditional=True).to(device)
     batch = structures()
-    state = DeviceStructures(batch, model.species, "cpu")
-    rates = torch.tensor([1.0, 10.0, 0.1])
+    state = DeviceStructures(batch, model.species, device)
+    rates = torch.tensor([1.0, 10.0, 0.1], device=device)
     graph = state.graph(vesin_torch.NeighborList(cutoff=model.cutoff, full_list=True), rates, torch.float32)
     host = model.graph(batch, rates.tolist())
     assert len(graph.center) == len(host.center) > 0
@@ -54,8 +57,9 @@ def test_wrapping_follows_ase():
     np.testing.assert_allclose(state.positions.numpy(), expected, atol=1e-9)
 
 
-def test_noiseless_steps_equal_the_host_loop():
-    model = tiny_model(conditional=True)
+@pytest.mark.parametrize("device", DEVICES)
+def test_noiseless_steps_equal_the_host_loop(device):
+    model = tiny_model(conditional=True).to(device)
     schedule = NoiseSchedule(steps=4, noiseless_steps=4)
     on_device, on_host = structures(), structures()
     denoise_on_device(on_device, model, schedule, [0, 1, 2], [1.0, 1.0, 1.0], progress=False)
@@ -90,7 +94,7 @@ def test_errors_name_the_fix():
         denoise_on_device(structures(), model, NoiseSchedule.dm2(1), [0, 1, 2], progress=False)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (the CPU path is tested above)")
+@NEEDS_GPU
 def test_generate_on_gpu_stays_on_device():
     model = tiny_model(conditional=True).to("cuda")
     samples = generate(model, n_atoms=45, rate=1.0, schedule=NoiseSchedule.dm2(10), n_samples=3, batch_size=2,
