@@ -7,6 +7,7 @@ from ase import Atoms
 from ase.geometry import wrap_positions
 
 from ase_dm2 import NoiseSchedule
+from ase_dm2.build import random_structure
 from ase_dm2.sampling.batch import denoise_batch
 from ase_dm2.sampling.device import DeviceStructures, denoise_on_device
 from ase_dm2.sampling.generate import generate
@@ -96,7 +97,12 @@ def test_errors_name_the_fix():
 
 @NEEDS_GPU
 def test_generate_on_gpu_stays_on_device():
+    """generate with a CUDA model gives what denoise_on_device gives from the same starts and seeds."""
     model = tiny_model(conditional=True).to("cuda")
-    samples = generate(model, n_atoms=45, rate=1.0, schedule=NoiseSchedule.dm2(10), n_samples=3, batch_size=2,
-                       progress=False)
-    assert len(samples) == 3 and all(np.isfinite(a.positions).all() for a in samples)
+    start = dict(composition="SiO2", n_atoms=45, density=2.2, rate=1.0)
+    samples = generate(model, schedule=NoiseSchedule.dm2(10), n_samples=3, batch_size=2, progress=False, **start)
+    expected = [random_structure(model=model, seed=k, **start) for k in range(3)]
+    denoise_on_device(expected[:2], model, NoiseSchedule.dm2(10), [0, 1], [1.0, 1.0], progress=False)
+    denoise_on_device(expected[2:], model, NoiseSchedule.dm2(10), [2], [1.0], progress=False)
+    for a, b in zip(samples, expected):
+        np.testing.assert_allclose(a.positions, b.positions, atol=1e-4)

@@ -4,7 +4,8 @@ denoise_batch brings positions to the host every step (vesin's neighbour list
 and numpy noise, the same structures as DiffusionDynamics); on a GPU that is
 a round trip per step. Here vesin-torch builds the neighbour list where the
 positions live (CPU or CUDA), the noise comes from a torch generator on that
-device, and only the finished structures come back. The update is
+device, and only the finished structures come back. On a GPU the network
+runs as a replayed CUDA graph (cuda_graph.py). The update is
 DiffusionDynamics' (x <- x - eps_theta(x) - xi); the noise is a torch random
 stream, so a seed gives other structures than DiffusionDynamics' (the same
 ones again on the same device).
@@ -18,6 +19,7 @@ from ase.geometry import complete_cell
 from tqdm.auto import tqdm
 
 from ase_dm2.graph import Graph, species_indices
+from ase_dm2.sampling.cuda_graph import ReplayedModel
 from ase_dm2.sampling.schedule import NoiseSchedule
 
 
@@ -69,8 +71,12 @@ class DeviceStructures:
 
 
 def denoise_on_device(structures: Sequence, model, schedule: NoiseSchedule, seeds: Sequence[int],
-                      rates: Optional[Sequence[float]] = None, progress: bool = True, desc: str = "batch") -> list:
-    """Denoise `structures` in place along `schedule` on the model's device; structure k's noise from seeds[k]."""
+                      rates: Optional[Sequence[float]] = None, progress: bool = True, desc: str = "batch",
+                      cuda_graph: bool = True) -> list:
+    """Denoise `structures` in place along `schedule` on the model's device; structure k's noise from seeds[k].
+
+    On a CUDA device the network is replayed as a CUDA graph (ReplayedModel) unless `cuda_graph` is False.
+    """
     if len(seeds) != len(structures):
         raise ValueError(f"got {len(seeds)} seeds for {len(structures)} structures; give one per structure")
     if model.conditional and rates is None:
@@ -81,9 +87,10 @@ def denoise_on_device(structures: Sequence, model, schedule: NoiseSchedule, seed
     generators = [torch.Generator(device=param.device).manual_seed(int(seed)) for seed in seeds]
     neighbor_list = vesin_torch.NeighborList(cutoff=float(model.cutoff), full_list=True)
     model.eval()
+    network = ReplayedModel(model) if cuda_graph and state.device.type == "cuda" else model
     for step in tqdm(range(schedule.steps), desc=desc, unit="step", disable=not progress):
         with torch.no_grad():
-            state.positions -= model(state.graph(neighbor_list, rate, param.dtype)).to(torch.float64)
+            state.positions -= network(state.graph(neighbor_list, rate, param.dtype)).to(torch.float64)
         sigma = schedule.sigma(step)
         if sigma > 0:
             for part, generator in zip(state.parts, generators):
