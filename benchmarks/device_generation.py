@@ -101,11 +101,14 @@ def main():
                 torch.cuda.reset_peak_memory_stats(device)
             per_step = seconds_per_step(structure, model, 3)
         except (torch.OutOfMemoryError, RuntimeError) as error:  # the network's or vesin-torch's allocation
-            rows.append([n, f"failed: {str(error).splitlines()[0][:60]}", "", ""])
+            rows.append([n, f"failed: {str(error).splitlines()[0][:100]}", "", ""])
             print(*rows[-1], flush=True)
             break
         rows.append([n, f"{per_step:.3f}", f"{per_step * args.steps / 60:.1f}", peak_memory_gib(device)])
         print(*rows[-1], flush=True)
+        del structure
+        if device.type == "cuda":
+            torch.cuda.empty_cache()  # the next size starts from an empty cache
     if rows:
         print_table(["atoms", "s per step", f"min per {args.steps} steps", "peak GiB"], rows)
 

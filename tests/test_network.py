@@ -118,26 +118,29 @@ def test_species_maps_equal_the_tensor_products_and_follow_weight_changes():
         torch.testing.assert_close(out, module(nodes, table[kinds]), atol=1e-5, rtol=1e-5)
 
 
-def test_edge_convolution_equals_e3nn_tensor_product_and_scatter_with_gradients():
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU (the GPU's own Clebsch-Gordan product)"))])
+def test_edge_convolution_equals_e3nn_tensor_product_and_scatter_with_gradients(device):
     from ase_dm2.network.convolution import EdgeConvolution
     from ase_dm2.network.interaction import _uvu_paths
 
-    torch.manual_seed(0)
-    irreps_in, irreps_edge = o3.Irreps("4x0e + 3x1o + 2x2e"), o3.Irreps.spherical_harmonics(2)
-    irreps_mid, instructions = _uvu_paths(irreps_in, irreps_edge, o3.Irreps("4x0e + 3x1o + 2x2e"))
-    tp = o3.TensorProduct(irreps_in, irreps_edge, irreps_mid, instructions, shared_weights=False,
-                          internal_weights=False)
-    radial = torch.nn.Linear(5, tp.weight_numel)
-    n_nodes, n_edges = 11, 60
-    x = irreps_in.randn(n_nodes, -1, requires_grad=True)
-    sh = o3.spherical_harmonics(irreps_edge, torch.randn(n_edges, 3), normalize=True)
-    basis = torch.randn(n_edges, 5)
-    sender, receiver = torch.randint(n_nodes, (n_edges,)), torch.randint(n_nodes, (n_edges,))
-    expected = torch.zeros(n_nodes, irreps_mid.dim).index_add(0, receiver, tp(x[sender], sh, radial(basis)))
-    ours = EdgeConvolution(tp, chunk_size=7)(x, sh, basis, radial, sender, receiver)  # nine chunks
-    torch.testing.assert_close(ours, expected, atol=1e-5, rtol=1e-5)
-    probe = torch.randn_like(expected)
-    grads = torch.autograd.grad((expected * probe).sum(), [x, radial.weight])
-    ours_grads = torch.autograd.grad((ours * probe).sum(), [x, radial.weight])
-    for a, b in zip(ours_grads, grads):
-        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    with torch.device(device):  # every tensor and buffer made below lives on the device
+        torch.manual_seed(0)
+        irreps_in, irreps_edge = o3.Irreps("4x0e + 3x1o + 2x2e"), o3.Irreps.spherical_harmonics(2)
+        irreps_mid, instructions = _uvu_paths(irreps_in, irreps_edge, o3.Irreps("4x0e + 3x1o + 2x2e"))
+        tp = o3.TensorProduct(irreps_in, irreps_edge, irreps_mid, instructions, shared_weights=False,
+                              internal_weights=False)
+        radial = torch.nn.Linear(5, tp.weight_numel)
+        n_nodes, n_edges = 11, 60
+        x = irreps_in.randn(n_nodes, -1, requires_grad=True)
+        sh = o3.spherical_harmonics(irreps_edge, torch.randn(n_edges, 3), normalize=True)
+        basis = torch.randn(n_edges, 5)
+        sender, receiver = torch.randint(n_nodes, (n_edges,)), torch.randint(n_nodes, (n_edges,))
+        expected = torch.zeros(n_nodes, irreps_mid.dim).index_add(0, receiver, tp(x[sender], sh, radial(basis)))
+        ours = EdgeConvolution(tp, chunk_size=7).to(device)(x, sh, basis, radial, sender, receiver)  # nine chunks
+        torch.testing.assert_close(ours, expected, atol=1e-5, rtol=1e-5)
+        probe = torch.randn_like(expected)
+        grads = torch.autograd.grad((expected * probe).sum(), [x, radial.weight])
+        ours_grads = torch.autograd.grad((ours * probe).sum(), [x, radial.weight])
+        for a, b in zip(ours_grads, grads):
+            torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)

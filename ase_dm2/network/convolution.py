@@ -71,8 +71,13 @@ class EdgeConvolution(torch.nn.Module):
         elif l3 == 0:
             out = (x1 * q).sum(1, keepdim=True) / math.sqrt(d1)
         else:
-            outer = (x1.unsqueeze(2) * q.unsqueeze(1)).reshape(-1, d1 * d2, u)
-            out = torch.matmul(getattr(self, path["w3j"]).reshape(d1 * d2, d3).T, outer)
+            w3j = getattr(self, path["w3j"]).reshape(d1 * d2, d3)
+            if x1.is_cuda:  # one matrix product over rows (edge, u): a tiny one per edge took 0.5 ms of an H200 step
+                outer = (x1.transpose(1, 2).unsqueeze(3) * q.transpose(1, 2).unsqueeze(2)).reshape(-1, d1 * d2)
+                out = (outer @ w3j).reshape(-1, u, d3).transpose(1, 2)
+            else:  # on CPUs the per-edge products are faster (measured 25 % of a step)
+                outer = (x1.unsqueeze(2) * q.unsqueeze(1)).reshape(-1, d1 * d2, u)
+                out = torch.matmul(w3j.T, outer)
         return path["path_weight"] * out.reshape(out.shape[0], -1)
 
     def messages(self, x1: torch.Tensor, x2: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
