@@ -1,17 +1,21 @@
 """Generation on one device (the GPU goals of issue 8): the device loop, batches and large cells.
 
 1. One sample of --atoms through the whole schedule (--steps): denoise_on_device (positions,
-   neighbour list and noise stay on the device; on a GPU the network is a replayed CUDA graph, and
-   also timed launched op by op) against denoise_batch (neighbour list and noise on the host,
-   positions copied every step) in the same run; ratio = host / device.
+   neighbour list and noise stay on the device; on a GPU a batch of up to REPLAY_MAX_ATOMS atoms
+   replays the network as a CUDA graph, also timed launched op by op) against denoise_batch
+   (neighbour list and noise on the host, positions copied every step) in the same run;
+   ratio = host / device.
 2. --batch samples of --atoms in one call against one at a time: throughput ratio.
 3. --large sizes (multiples of 3 atoms, SiO2 units): seconds per step, the whole schedule
    extrapolated, and peak device memory; each row is printed as it is measured, and the first
    size that runs out of memory (or fails) ends the table.
-2 and 3 time steady-state steps: an (n + 1)-step call minus a 1-step call, leaving out set-up,
+4. With --chunks: edge chunk sizes, CUDA graph and op by op, at --atoms and the first --large
+   size (how DEFAULT_CHUNK and REPLAY_MAX_ATOMS were chosen); ratio against the first chunk size
+   (replayed on a GPU).
+2-4 time steady-state steps: an (n + 1)-step call minus a 1-step call, leaving out set-up,
 copies and the CUDA graph capture, which a long schedule pays once.
 Usage: python benchmarks/device_generation.py [--device cuda] [--model a-SiO2] [--atoms 3000] [--steps 3000]
-           [--batch 16] [--large 112848 1000002] [--threads 1]
+           [--batch 16] [--large 112848 1000002] [--chunks 262144 65536 16384] [--threads 1]
 """
 import argparse
 import time
@@ -21,6 +25,7 @@ import torch
 from _util import print_table
 from ase_dm2 import NoiseSchedule, configure_runtime, load_model
 from ase_dm2.build import random_structure
+from ase_dm2.network.convolution import EdgeConvolution
 from ase_dm2.runtime import processor_name
 from ase_dm2.sampling.batch import denoise_batch
 from ase_dm2.sampling.device import denoise_on_device
@@ -34,15 +39,15 @@ def timed(denoise, structures, model, schedule, **options) -> float:
     return time.perf_counter() - start
 
 
-def seconds_per_step(structures, model, steps: int) -> float:
+def seconds_per_step(structures, model, steps: int, **options) -> float:
     """Steady-state seconds per device-loop step: (steps + 1)-step call minus 1-step call, over `steps`.
 
     The difference leaves out what a long schedule pays once: set-up, copies and the CUDA graph capture.
     """
     def schedule(n):
         return NoiseSchedule(steps=n, noiseless_steps=0)
-    return (timed(denoise_on_device, structures, model, schedule(steps + 1))
-            - timed(denoise_on_device, structures, model, schedule(1))) / steps
+    return (timed(denoise_on_device, structures, model, schedule(steps + 1), **options)
+            - timed(denoise_on_device, structures, model, schedule(1), **options)) / steps
 
 
 def samples(n_atoms, count, density):
@@ -62,6 +67,7 @@ def main():
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--batch-steps", type=int, default=20)
     parser.add_argument("--large", type=int, nargs="*", default=[112848, 1000002])
+    parser.add_argument("--chunks", type=int, nargs="*", default=[])
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     configure_runtime(args.threads)
@@ -80,7 +86,7 @@ def main():
         eager = timed(denoise_on_device, samples(args.atoms, 1, density), model, schedule, cuda_graph=False)
         rows.append(["device, network launched op by op", f"{eager:.1f}", f"{host / eager:.2f}"])
     on_device = timed(denoise_on_device, samples(args.atoms, 1, density), model, schedule)
-    rows.append(["device (denoise_on_device)", f"{on_device:.1f}", f"{host / on_device:.2f}"])
+    rows.append(["device (denoise_on_device, its default)", f"{on_device:.1f}", f"{host / on_device:.2f}"])
     print(f"\n1. one {args.atoms}-atom sample, {args.steps} steps:")
     print_table(["loop", "seconds", "ratio"], rows)
 
@@ -111,6 +117,30 @@ def main():
             torch.cuda.empty_cache()  # the next size starts from an empty cache
     if rows:
         print_table(["atoms", "s per step", f"min per {args.steps} steps", "peak GiB"], rows)
+
+    if args.chunks:
+        chunk_sizes(model, args.chunks, [(args.atoms, 30)] + [(n, 5) for n in args.large[:1]], density)
+
+
+def chunk_sizes(model, chunks, sizes, density):
+    """Section 4: steady-state seconds per step for each edge chunk size, replayed and op by op."""
+    rows, modes = [], (True, False) if next(model.parameters()).is_cuda else (False,)
+    modules = [module for module in model.modules() if isinstance(module, EdgeConvolution)]
+    for n, steps in sizes:
+        structure = samples(n, 1, density)
+        baseline = None
+        for chunk in chunks:
+            for module in modules:
+                module.chunk_size = chunk
+            for replay in modes:
+                per_step = seconds_per_step(structure, model, steps, cuda_graph=replay)
+                baseline = baseline or per_step
+                rows.append([n, chunk, "CUDA graph" if replay else "op by op", f"{per_step * 1e3:.2f}",
+                             f"{baseline / per_step:.2f}"])
+    for module in modules:
+        module.chunk_size = None  # back to DEFAULT_CHUNK
+    print("\n4. edge chunk sizes, device loop, steady state:")
+    print_table(["atoms", "edges per chunk", "network", "ms per step", "speed ratio"], rows)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ def test_device_loop_with_and_without_graph_replay():
     model = tiny_model(conditional=True).to("cuda")
     schedule = NoiseSchedule(steps=5, noiseless_steps=5)
     replayed, eager = batch(), batch()
-    denoise_on_device(replayed, model, schedule, [0, 1], [1.0, 1.0], progress=False)
+    denoise_on_device(replayed, model, schedule, [0, 1], [1.0, 1.0], progress=False, cuda_graph=True)
     denoise_on_device(eager, model, schedule, [0, 1], [1.0, 1.0], progress=False, cuda_graph=False)
     for a, b in zip(replayed, eager):
         np.testing.assert_allclose(a.positions, b.positions, atol=1e-4)

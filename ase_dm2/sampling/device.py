@@ -5,7 +5,7 @@ and numpy noise, the same structures as DiffusionDynamics); on a GPU that is
 a round trip per step. Here vesin-torch builds the neighbour list where the
 positions live (CPU or CUDA), the noise comes from a torch generator on that
 device, and only the finished structures come back. On a GPU the network
-runs as a replayed CUDA graph (cuda_graph.py). The update is
+of a small batch runs as a replayed CUDA graph (cuda_graph.py). The update is
 DiffusionDynamics' (x <- x - eps_theta(x) - xi); the noise is a torch random
 stream, so a seed gives other structures than DiffusionDynamics' (the same
 ones again on the same device).
@@ -21,6 +21,11 @@ from tqdm.auto import tqdm
 from ase_dm2.graph import Graph, species_indices
 from ase_dm2.sampling.cuda_graph import ReplayedModel
 from ase_dm2.sampling.schedule import NoiseSchedule
+
+# On an H200 (benchmarks/RESULTS.md) replaying made a 3,000-atom step 1.8x faster (GPU work 2.6 ms, launches 6 ms),
+# while at 112,848 atoms op by op was faster (88 against 97-222 ms a step: there the GPU's work hides the
+# launches). The limit sits where the GPU's work per step passes the launches' cost (about 7,000 atoms).
+REPLAY_MAX_ATOMS = 10_000
 
 
 class DeviceStructures:
@@ -72,10 +77,12 @@ class DeviceStructures:
 
 def denoise_on_device(structures: Sequence, model, schedule: NoiseSchedule, seeds: Sequence[int],
                       rates: Optional[Sequence[float]] = None, progress: bool = True, desc: str = "batch",
-                      cuda_graph: bool = True) -> list:
+                      cuda_graph: Optional[bool] = None) -> list:
     """Denoise `structures` in place along `schedule` on the model's device; structure k's noise from seeds[k].
 
-    On a CUDA device the network is replayed as a CUDA graph (ReplayedModel) unless `cuda_graph` is False.
+    On a CUDA device the network of a batch of up to REPLAY_MAX_ATOMS atoms is replayed as a CUDA graph
+    (ReplayedModel), where launching its kernels one by one costs more than the GPU's work; larger batches keep
+    the GPU busy op by op. `cuda_graph` True or False forces either way.
     """
     if len(seeds) != len(structures):
         raise ValueError(f"got {len(seeds)} seeds for {len(structures)} structures; give one per structure")
@@ -87,6 +94,8 @@ def denoise_on_device(structures: Sequence, model, schedule: NoiseSchedule, seed
     generators = [torch.Generator(device=param.device).manual_seed(int(seed)) for seed in seeds]
     neighbor_list = vesin_torch.NeighborList(cutoff=float(model.cutoff), full_list=True)
     model.eval()
+    if cuda_graph is None:
+        cuda_graph = len(state.species) <= REPLAY_MAX_ATOMS
     network = ReplayedModel(model) if cuda_graph and state.device.type == "cuda" else model
     for step in tqdm(range(schedule.steps), desc=desc, unit="step", disable=not progress):
         with torch.no_grad():
