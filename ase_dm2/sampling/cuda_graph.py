@@ -6,8 +6,10 @@ Python against 3 ms of GPU work); a replayed graph launches them all at once.
 A CUDA graph has fixed shapes, but the number of edges changes from step to
 step, so the edges are padded to a capacity with self-edges of one extra,
 dummy atom: real atoms never receive a message from it, so their outputs are
-unchanged for any network, and its own output is dropped. When the edges
-outgrow the capacity the graph is captured again with room to spare.
+unchanged for any network that only passes messages along edges (both network
+kinds here; one that pooled over a structure's atoms would see the dummy), and
+its own output is dropped. When the edges outgrow the capacity the graph is
+captured again with room to spare.
 """
 from dataclasses import replace
 
