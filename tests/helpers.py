@@ -1,9 +1,14 @@
 """Tiny models and small random structures for the tests (a module of its own: the tutorials have a conftest too)."""
 import numpy as np
+import pytest
 import torch
 from ase import Atoms
 
 from ase_dm2 import Denoiser, DenoiserConfig
+
+NEEDS_GPU = pytest.mark.skipif(not torch.cuda.is_available(),
+                               reason="needs a CUDA GPU (CI has none; the CPU path is tested)")
+DEVICES = ["cpu", pytest.param("cuda", marks=NEEDS_GPU)]  # parametrize a test over the CPU and a GPU if there is one
 
 
 def tiny_config(**overrides) -> DenoiserConfig:

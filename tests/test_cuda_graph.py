@@ -7,9 +7,7 @@ from ase_dm2 import NoiseSchedule
 from ase_dm2.dm2.network import DM2Config, DM2Network
 from ase_dm2.sampling.cuda_graph import ReplayedModel, padded
 from ase_dm2.sampling.device import denoise_on_device
-from helpers import random_silica, tiny_model
-
-NEEDS_GPU = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (padding is tested on the CPU)")
+from helpers import NEEDS_GPU, random_silica, tiny_model
 
 
 def networks():

@@ -11,11 +11,9 @@ from ase_dm2.build import random_structure
 from ase_dm2.sampling.batch import denoise_batch
 from ase_dm2.sampling.device import DeviceStructures, denoise_on_device
 from ase_dm2.sampling.generate import generate
-from helpers import random_silica, tiny_model
+from helpers import DEVICES, NEEDS_GPU, random_silica, tiny_model
 
 TRICLINIC = [[9.0, 0.0, 0.0], [2.5, 8.5, 0.0], [1.0, -1.5, 9.5]]
-NEEDS_GPU = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (the CPU path is tested)")
-DEVICES = ["cpu", pytest.param("cuda", marks=NEEDS_GPU)]
 
 
 def structures():

@@ -4,7 +4,7 @@ import pytest
 import torch
 from e3nn import o3
 
-from helpers import random_silica, tiny_model
+from helpers import DEVICES, random_silica, tiny_model
 
 TRICLINIC = [[9.0, 0.0, 0.0], [2.5, 8.5, 0.0], [-1.5, 2.0, 9.5]]
 
@@ -118,8 +118,7 @@ def test_species_maps_equal_the_tensor_products_and_follow_weight_changes():
         torch.testing.assert_close(out, module(nodes, table[kinds]), atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
-    not torch.cuda.is_available(), reason="needs a CUDA GPU (the GPU's own Clebsch-Gordan product)"))])
+@pytest.mark.parametrize("device", DEVICES)
 def test_edge_convolution_equals_e3nn_tensor_product_and_scatter_with_gradients(device):
     from ase_dm2.network.convolution import EdgeConvolution
     from ase_dm2.network.interaction import _uvu_paths
