@@ -19,18 +19,40 @@ from ase_dm2.graph import Graph
 
 
 def padded(graph: Graph, capacity: int, cutoff: float) -> Graph:
-    """`graph` plus a dummy atom (index N) and self-edges of it, 2 cutoffs long, up to `capacity` edges."""
-    n, extra = graph.positions.shape[0], capacity - graph.center.shape[0]
-    if extra < 0:
-        raise ValueError(f"{graph.center.shape[0]} edges do not fit a capacity of {capacity}")
-    dummy_edges = graph.center.new_full((extra,), n)
-    dummy_offsets = graph.offsets.new_zeros(extra, 3)
-    dummy_offsets[:, 0] = 2.0 * cutoff  # a scalar fill: no copy from the host
-    return replace(graph, species=torch.cat([graph.species, graph.species[:1]]),
-                   positions=torch.cat([graph.positions, graph.positions[:1]]),
-                   batch=torch.cat([graph.batch, graph.batch[:1]]),
-                   center=torch.cat([graph.center, dummy_edges]), neighbor=torch.cat([graph.neighbor, dummy_edges]),
-                   offsets=torch.cat([graph.offsets, dummy_offsets]))
+    """`graph` plus a dummy atom (index N, a copy of atom 0) and self-edges of it, 2 cutoffs long, up to `capacity`."""
+    n, edges = graph.positions.shape[0], graph.center.shape[0]
+    if edges > capacity:
+        raise ValueError(f"{edges} edges do not fit a capacity of {capacity}")
+
+    def room(tensor, rows):
+        return tensor.new_empty((rows, *tensor.shape[1:]))
+
+    out = replace(graph, species=room(graph.species, n + 1), positions=room(graph.positions, n + 1),
+                  batch=room(graph.batch, n + 1), center=room(graph.center, capacity),
+                  neighbor=room(graph.neighbor, capacity), offsets=room(graph.offsets, capacity),
+                  rate=None if graph.rate is None else graph.rate.clone())
+    for name in ("species", "positions", "batch"):
+        getattr(out, name)[n] = getattr(graph, name)[0]
+    fill(out, graph, cutoff)
+    return out
+
+
+def fill(target: Graph, graph: Graph, cutoff: float) -> None:
+    """Writes `graph` into the padded `target` in place: its atoms and edges first, dummy self-edges after them.
+
+    The dummy atom's own row is left as it is: its edge vectors are the fixed offsets whatever its position.
+    """
+    n, edges = graph.positions.shape[0], graph.center.shape[0]
+    for name in ("species", "positions", "batch"):
+        getattr(target, name)[:n].copy_(getattr(graph, name))
+    for name in ("center", "neighbor", "offsets"):
+        getattr(target, name)[:edges].copy_(getattr(graph, name))
+    target.center[edges:] = n
+    target.neighbor[edges:] = n
+    target.offsets[edges:] = 0.0
+    target.offsets[edges:, 0] = 2.0 * cutoff  # scalar fills: nothing copied from the host
+    if graph.rate is not None:
+        target.rate.copy_(graph.rate)
 
 
 class ReplayedModel:
@@ -51,9 +73,7 @@ class ReplayedModel:
         if self.inputs is None or n + 1 != self.inputs.positions.shape[0] or edges > self.inputs.center.shape[0]:
             self._capture(padded(graph, int(edges * self.headroom) + 1, self.model.cutoff))
         else:
-            for name, value in vars(padded(graph, self.inputs.center.shape[0], self.model.cutoff)).items():
-                if isinstance(value, torch.Tensor):
-                    getattr(self.inputs, name).copy_(value)
+            fill(self.inputs, graph, self.model.cutoff)  # into the captured inputs: no padded copy each step
         self.cuda_graph.replay()
         return self.output[:n]
 
