@@ -3,6 +3,16 @@
 from ase_dm2.sampling.schedule import SCHEDULES
 
 
+def add_schedule_arguments(p):
+    """--schedule, --steps and --noiseless-steps, read back by NoiseSchedule.named (generate and validate)."""
+    p.add_argument("--schedule", choices=list(SCHEDULES), default="dm2",
+                   help="noise schedule: dm2 (DM2's, 3,000 steps) or fast (300 steps, most inside 0.7-0.3 Å)")
+    p.add_argument("--steps", type=int, help="denoising steps = network calls per sample "
+                                             "(default: 3000 for dm2, 300 for fast)")
+    p.add_argument("--noiseless-steps", type=int,
+                   help="final steps without noise (default: steps/30 for dm2, steps/10 for fast)")
+
+
 def add_parser(subparsers):
     p = subparsers.add_parser("generate", help="generate structures with a model",
                               description="Generate amorphous structures by denoising random starts (DM2).")
@@ -19,11 +29,7 @@ def add_parser(subparsers):
     p.add_argument("--aspect", type=float, nargs=3, default=(1.0, 1.0, 1.0), metavar=("A", "B", "C"),
                    help="edge ratios of an orthorhombic box (default: cube)")
     p.add_argument("--pore-radius", type=float, help="cylindrical pore radius in Å (hexagonal cell)")
-    p.add_argument("--schedule", choices=list(SCHEDULES), default="dm2",
-                   help="noise schedule: dm2 (DM2's, 3,000 steps) or fast (300 steps, most inside 0.7-0.3 Å)")
-    p.add_argument("--steps", type=int, help="denoising steps = network calls (default: 3000 for dm2, 300 for fast)")
-    p.add_argument("--noiseless-steps", type=int,
-                   help="final steps without noise (default: steps/30 for dm2, steps/10 for fast)")
+    add_schedule_arguments(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-samples", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=1,

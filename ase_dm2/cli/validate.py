@@ -4,7 +4,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from ase_dm2.sampling.schedule import SCHEDULES
+from ase_dm2.cli.generate import add_schedule_arguments
 
 # Bundled models and what they are checked against: reference files under the shared data folder,
 # (or this repository's data/), the LAMMPS potential preset and the main comparison's rate.
@@ -38,11 +38,7 @@ def add_parser(subparsers):
     p.add_argument("--atoms", type=int, help="atoms per generated sample (default 3000; 2000 for CuZr)")
     p.add_argument("--samples", type=int, default=3)
     p.add_argument("--rate", type=float, help="cooling rate of the main comparison (default 1 K/ps)")
-    p.add_argument("--schedule", choices=list(SCHEDULES), default="dm2",
-                   help="noise schedule: dm2 (DM2's, 3,000 steps) or fast (300 steps, most inside 0.7-0.3 Å)")
-    p.add_argument("--steps", type=int, help="network calls per sample (default: 3000 for dm2, 300 for fast)")
-    p.add_argument("--noiseless-steps", type=int,
-                   help="final steps without noise (default: steps/30 for dm2, steps/10 for fast)")
+    add_schedule_arguments(p)
     p.add_argument("--trend-rates", type=float, nargs="*", help="cooling rates of the trend (default 0.01-1000)")
     p.add_argument("--trend-samples", type=int, default=1)
     p.add_argument("--trend-steps", type=int, help="network calls per trend sample (default: --steps)")
