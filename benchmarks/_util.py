@@ -16,6 +16,35 @@ def size_parser(description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def device_parser(description: str, steps: int) -> argparse.ArgumentParser:
+    """Arguments of the device-loop benchmarks: --device (cuda if any), --model, --atoms, --steps, --threads."""
+    import torch
+
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--model", default="a-SiO2")
+    parser.add_argument("--atoms", type=int, default=3000)
+    parser.add_argument("--steps", type=int, default=steps)
+    parser.add_argument("--threads", type=int, default=1)
+    return parser
+
+
+def device_model(args):
+    """The runtime set up, args.model on args.device in eval mode, and its density at 1 K/ps (else 2.2 g/cm3)."""
+    from ase_dm2 import configure_runtime, load_model
+
+    configure_runtime(args.threads)
+    model = load_model(args.model, device=args.device).eval()
+    return model, model.density_model.predict(1.0) if model.density_model is not None else 2.2
+
+
+def silica(n_atoms: int, count: int, density: float) -> list:
+    """`count` random SiO2 starts of `n_atoms` at `density`, seeds 0, 1, ..."""
+    from ase_dm2.build import random_structure
+
+    return [random_structure("SiO2", n_atoms=n_atoms, density=density, seed=k) for k in range(count)]
+
+
 def best_time(fn, repeat: int = 3) -> float:
     """Best wall time of `repeat` calls (after one warm-up call), in seconds."""
     fn()

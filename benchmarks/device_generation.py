@@ -17,14 +17,12 @@ copies and the CUDA graph capture, which a long schedule pays once.
 Usage: python benchmarks/device_generation.py [--device cuda] [--model a-SiO2] [--atoms 3000] [--steps 3000]
            [--batch 16] [--large 112848 1000002] [--chunks 262144 65536 16384] [--threads 1]
 """
-import argparse
 import time
 
 import torch
 
-from _util import print_table
-from ase_dm2 import NoiseSchedule, configure_runtime, load_model
-from ase_dm2.build import random_structure
+from _util import device_model, device_parser, print_table, silica
+from ase_dm2 import NoiseSchedule
 from ase_dm2.network.convolution import EdgeConvolution
 from ase_dm2.runtime import processor_name
 from ase_dm2.sampling.batch import denoise_batch
@@ -50,48 +48,37 @@ def seconds_per_step(structures, model, steps: int, **options) -> float:
             - timed(denoise_on_device, structures, model, schedule(1), **options)) / steps
 
 
-def samples(n_atoms, count, density):
-    return [random_structure("SiO2", n_atoms=n_atoms, density=density, seed=k) for k in range(count)]
-
-
 def peak_memory_gib(device) -> str:
     return f"{torch.cuda.max_memory_allocated(device) / 2**30:.1f}" if device.type == "cuda" else "-"
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--model", default="a-SiO2")
-    parser.add_argument("--atoms", type=int, default=3000)
-    parser.add_argument("--steps", type=int, default=3000)
+    parser = device_parser(__doc__, steps=3000)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--batch-steps", type=int, default=20)
     parser.add_argument("--large", type=int, nargs="*", default=[112848, 1000002])
     parser.add_argument("--chunks", type=int, nargs="*", default=[])
-    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    configure_runtime(args.threads)
     device = torch.device(args.device)
-    model = load_model(args.model, device=device).eval()
-    density = model.density_model.predict(1.0) if model.density_model is not None else 2.2
+    model, density = device_model(args)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else processor_name()
     print(f"{args.model} on {name}, torch {torch.__version__}, {args.threads} CPU thread(s), 1 K/ps, "
           f"{density:.3f} g/cm3")
 
     schedule = NoiseSchedule.dm2(args.steps)
-    timed(denoise_on_device, samples(args.atoms, 1, density), model, NoiseSchedule.dm2(3))  # warm-up
-    host = timed(denoise_batch, samples(args.atoms, 1, density), model, schedule)
+    timed(denoise_on_device, silica(args.atoms, 1, density), model, NoiseSchedule.dm2(3))  # warm-up
+    host = timed(denoise_batch, silica(args.atoms, 1, density), model, schedule)
     rows = [["host (denoise_batch)", f"{host:.1f}", "1.00"]]
     if device.type == "cuda":
-        eager = timed(denoise_on_device, samples(args.atoms, 1, density), model, schedule, cuda_graph=False)
+        eager = timed(denoise_on_device, silica(args.atoms, 1, density), model, schedule, cuda_graph=False)
         rows.append(["device, network launched op by op", f"{eager:.1f}", f"{host / eager:.2f}"])
-    on_device = timed(denoise_on_device, samples(args.atoms, 1, density), model, schedule)
+    on_device = timed(denoise_on_device, silica(args.atoms, 1, density), model, schedule)
     rows.append(["device (denoise_on_device, its default)", f"{on_device:.1f}", f"{host / on_device:.2f}"])
     print(f"\n1. one {args.atoms}-atom sample, {args.steps} steps:")
     print_table(["loop", "seconds", "ratio"], rows)
 
-    one = sum(seconds_per_step([atoms], model, args.batch_steps) for atoms in samples(args.atoms, args.batch, density))
-    together = seconds_per_step(samples(args.atoms, args.batch, density), model, args.batch_steps)
+    one = sum(seconds_per_step([atoms], model, args.batch_steps) for atoms in silica(args.atoms, args.batch, density))
+    together = seconds_per_step(silica(args.atoms, args.batch, density), model, args.batch_steps)
     print(f"\n2. {args.batch} samples of {args.atoms} atoms, device loop, steady state over {args.batch_steps} steps:")
     print_table(["mode", "s per sample-step", "throughput ratio"],
                 [["one at a time", f"{one / args.batch:.4f}", "1.00"],
@@ -101,7 +88,7 @@ def main():
     if args.large:
         print("\n3. large cells, device loop, steady state over 3 steps, rows as measured:", flush=True)
     for n in args.large:
-        structure = samples(n, 1, density)
+        structure = silica(n, 1, density)
         try:
             if device.type == "cuda":
                 torch.cuda.reset_peak_memory_stats(device)
@@ -127,7 +114,7 @@ def chunk_sizes(model, chunks, sizes, density):
     rows, modes = [], (True, False) if next(model.parameters()).is_cuda else (False,)
     modules = [module for module in model.modules() if isinstance(module, EdgeConvolution)]
     for n, steps in sizes:
-        structure = samples(n, 1, density)
+        structure = silica(n, 1, density)
         baseline = None
         for chunk in chunks:
             for module in modules:

@@ -4,29 +4,19 @@ The op-by-op table names the operators behind each kernel; on a GPU it also show
 (cudaLaunchKernel calls and time) against the kernels' CUDA time, which is what a CUDA graph removes.
 Usage: python benchmarks/device_profile.py [--device cuda] [--model a-SiO2] [--atoms 3000] [--steps 10] [--rows 25]
 """
-import argparse
-
-import torch
 from torch.profiler import ProfilerActivity, profile
 
-from ase_dm2 import NoiseSchedule, configure_runtime, load_model
-from ase_dm2.build import random_structure
+from _util import device_model, device_parser, silica
+from ase_dm2 import NoiseSchedule
 from ase_dm2.sampling.device import denoise_on_device
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--model", default="a-SiO2")
-    parser.add_argument("--atoms", type=int, default=3000)
-    parser.add_argument("--steps", type=int, default=10)
+    parser = device_parser(__doc__, steps=10)
     parser.add_argument("--rows", type=int, default=25)
-    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    configure_runtime(args.threads)
-    model = load_model(args.model, device=args.device).eval()
-    density = model.density_model.predict(1.0) if model.density_model is not None else 2.2
-    atoms = [random_structure("SiO2", n_atoms=args.atoms, density=density, seed=0)]
+    model, density = device_model(args)
+    atoms = silica(args.atoms, 1, density)
     cuda = args.device.startswith("cuda")
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
     for replay in (False, True) if cuda else (False,):
