@@ -1,11 +1,10 @@
-"""The network replayed as a CUDA graph: padding with dummy atoms leaves every real atom's output unchanged."""
+"""The network replayed as a CUDA graph: padding with a dummy atom leaves every real atom's output unchanged."""
 import numpy as np
 import pytest
 import torch
 
 from ase_dm2 import NoiseSchedule
 from ase_dm2.dm2.network import DM2Config, DM2Network
-from ase_dm2.sampling import cuda_graph
 from ase_dm2.sampling.cuda_graph import ReplayedModel, padded
 from ase_dm2.sampling.device import denoise_on_device
 from helpers import NEEDS_GPU, random_silica, tiny_model
@@ -21,16 +20,12 @@ def batch():
     return [random_silica(12, seed=1), random_silica(9, seed=2)]
 
 
-@pytest.mark.parametrize("edges_per_dummy", [1024, 64])
 @pytest.mark.parametrize("network", networks(), ids=["ase_dm2", "dm2"])
-def test_padding_leaves_real_atoms_unchanged(network, edges_per_dummy, monkeypatch):
-    monkeypatch.setattr(cuda_graph, "EDGES_PER_DUMMY", edges_per_dummy)
+def test_padding_leaves_real_atoms_unchanged(network):
     graph = network.graph(batch(), [1.0, 10.0])
     edges, n = graph.center.shape[0], graph.positions.shape[0]
     bigger = padded(graph, edges + 500, network.cutoff)
-    dummies = 1 + (edges + 500) // edges_per_dummy
-    assert bigger.center.shape[0] == edges + 500 and bigger.positions.shape[0] == n + dummies
-    assert set(bigger.center[edges:].tolist()) == set(range(n, n + dummies))  # every dummy takes a share
+    assert bigger.center.shape[0] == edges + 500 and bigger.positions.shape[0] == n + 1
     with torch.no_grad():
         torch.testing.assert_close(network(bigger)[:n], network(graph), atol=1e-6, rtol=0)
     with pytest.raises(ValueError, match="do not fit"):

@@ -17,44 +17,38 @@ import torch
 
 from ase_dm2.graph import Graph
 
-EDGES_PER_DUMMY = 1024
-
 
 def padded(graph: Graph, capacity: int, cutoff: float) -> Graph:
-    """`graph` plus dummy atoms (indices N, N + 1, ..., copies of atom 0) and self-edges of them, 2 cutoffs long,
-    up to `capacity` edges."""
+    """`graph` plus a dummy atom (index N, a copy of atom 0) and self-edges of it, 2 cutoffs long, up to `capacity`."""
     n, edges = graph.positions.shape[0], graph.center.shape[0]
-    atoms = n + 1 + capacity // EDGES_PER_DUMMY
     if edges > capacity:
         raise ValueError(f"{edges} edges do not fit a capacity of {capacity}")
 
     def room(tensor, rows):
         return tensor.new_empty((rows, *tensor.shape[1:]))
 
-    out = replace(graph, species=room(graph.species, atoms), positions=room(graph.positions, atoms),
-                  batch=room(graph.batch, atoms), center=room(graph.center, capacity),
+    out = replace(graph, species=room(graph.species, n + 1), positions=room(graph.positions, n + 1),
+                  batch=room(graph.batch, n + 1), center=room(graph.center, capacity),
                   neighbor=room(graph.neighbor, capacity), offsets=room(graph.offsets, capacity),
                   rate=None if graph.rate is None else graph.rate.clone())
     for name in ("species", "positions", "batch"):
-        getattr(out, name)[n:] = getattr(graph, name)[0]
+        getattr(out, name)[n] = getattr(graph, name)[0]
     fill(out, graph, cutoff)
     return out
 
 
 def fill(target: Graph, graph: Graph, cutoff: float) -> None:
-    """Writes `graph` into the padded `target` in place: its atoms and edges first, dummy self-edges after them,
-    dealt to the dummy atoms in turn.
+    """Writes `graph` into the padded `target` in place: its atoms and edges first, dummy self-edges after them.
 
-    The dummy atoms' own rows are left as they are: their edge vectors are the fixed offsets whatever their positions.
+    The dummy atom's own row is left as it is: its edge vectors are the fixed offsets whatever its position.
     """
-    n, edges, capacity = graph.positions.shape[0], graph.center.shape[0], target.center.shape[0]
-    dummies = target.positions.shape[0] - n
+    n, edges = graph.positions.shape[0], graph.center.shape[0]
     for name in ("species", "positions", "batch"):
         getattr(target, name)[:n].copy_(getattr(graph, name))
     for name in ("center", "neighbor", "offsets"):
         getattr(target, name)[:edges].copy_(getattr(graph, name))
-    target.center[edges:] = torch.arange(capacity - edges, device=target.center.device) % dummies + n
-    target.neighbor[edges:] = target.center[edges:]
+    target.center[edges:] = n
+    target.neighbor[edges:] = n
     target.offsets[edges:] = 0.0
     target.offsets[edges:, 0] = 2.0 * cutoff  # scalar fills: nothing copied from the host
     if graph.rate is not None:
@@ -72,13 +66,12 @@ class ReplayedModel:
     def __init__(self, model, headroom: float = 1.05):
         self.model, self.headroom = model, headroom
         self.cuda_graph = self.inputs = self.output = None
-        self.atoms = self.captures = 0
+        self.captures = 0
 
     def __call__(self, graph: Graph) -> torch.Tensor:
         n, edges = graph.positions.shape[0], graph.center.shape[0]
-        if self.inputs is None or n != self.atoms or edges > self.inputs.center.shape[0]:
+        if self.inputs is None or n + 1 != self.inputs.positions.shape[0] or edges > self.inputs.center.shape[0]:
             self._capture(padded(graph, int(edges * self.headroom) + 1, self.model.cutoff))
-            self.atoms = n
         else:
             fill(self.inputs, graph, self.model.cutoff)  # into the captured inputs: no padded copy each step
         self.cuda_graph.replay()
