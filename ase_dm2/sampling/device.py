@@ -28,6 +28,10 @@ from ase_dm2.sampling.schedule import NoiseSchedule
 REPLAY_MAX_ATOMS = 10_000
 
 
+def joined(tensors: list) -> torch.Tensor:
+    return tensors[0] if len(tensors) == 1 else torch.cat(tensors)
+
+
 class DeviceStructures:
     """A batch of structures as float64 tensors on one device: positions (N, 3), cells (B, 3, 3), pbc (B, 3)."""
 
@@ -51,15 +55,19 @@ class DeviceStructures:
         self.inverse_frames = torch.linalg.inv(self.frames)
 
     def graph(self, neighbor_list, rates: Optional[torch.Tensor], dtype) -> Graph:
-        """The model's graph, built on the device by vesin-torch."""
+        """The model's graph, built on the device by vesin-torch.
+
+        On a GPU the network waits for this (vesin-torch reads its pair count on the host), so it launches few
+        kernels: offsets in the model's precision (integer shifts times the cell), no copies for one structure.
+        """
         centers, neighbors, offsets = [], [], []
         for k, part in enumerate(self.parts):
             i, j, shifts = neighbor_list.compute(self.positions[part], self.cells[k], self.pbc[k], "ijS")
-            centers.append(i + part.start)
-            neighbors.append(j + part.start)
-            offsets.append(shifts.to(torch.float64) @ self.cells[k])
+            centers.append(i + part.start if part.start else i)
+            neighbors.append(j + part.start if part.start else j)
+            offsets.append(shifts.to(dtype) @ self.cells[k].to(dtype))
         return Graph(species=self.species, positions=self.positions.to(dtype), batch=self.batch,
-                     center=torch.cat(centers), neighbor=torch.cat(neighbors), offsets=torch.cat(offsets).to(dtype),
+                     center=joined(centers), neighbor=joined(neighbors), offsets=joined(offsets),
                      rate=rates, num_structures=len(self.parts))
 
     def wrap(self):
