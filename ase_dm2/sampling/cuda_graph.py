@@ -60,10 +60,11 @@ class ReplayedModel:
 
     The output is the graph's own buffer, valid until the next call. Padded edges cost GPU time at every step
     (with 20 % room an H200 spent 36 % more GPU time on a step than op by op) and a capture costs about two
-    steps, so `headroom` is small.
+    steps, so `headroom` is small: on an H100 a 3,000-atom step took 3.33 ms with 5 % room and 3.20 ms with 2 %,
+    and a 3,000-step sample was captured once either way.
     """
 
-    def __init__(self, model, headroom: float = 1.05):
+    def __init__(self, model, headroom: float = 1.02):
         self.model, self.headroom = model, headroom
         self.cuda_graph = self.inputs = self.output = None
         self.captures = 0
