@@ -24,7 +24,8 @@ from ase_dm2.sampling.schedule import NoiseSchedule
 
 # On an H200 (benchmarks/RESULTS.md) replaying made a 3,000-atom step 1.8x faster (GPU work 2.6 ms, launches 6 ms),
 # while at 112,848 atoms op by op was faster (88 against 97-222 ms a step: there the GPU's work hides the
-# launches). The limit sits where the GPU's work per step passes the launches' cost (about 7,000 atoms).
+# launches; on an H100 the two were level there, 100 against 98-105 ms). The limit sits where the GPU's work per
+# step passes the launches' cost (about 7,000 atoms).
 REPLAY_MAX_ATOMS = 10_000
 
 
