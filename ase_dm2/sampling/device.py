@@ -30,6 +30,7 @@ REPLAY_MAX_ATOMS = 10_000
 
 
 def joined(tensors: list) -> torch.Tensor:
+    """torch.cat without the copy of a single tensor."""
     return tensors[0] if len(tensors) == 1 else torch.cat(tensors)
 
 
