@@ -20,39 +20,38 @@ from ase_dm2.graph import Graph
 
 def padded(graph: Graph, capacity: int, cutoff: float) -> Graph:
     """`graph` plus a dummy atom (index N, a copy of atom 0) and self-edges of it, 2 cutoffs long, up to `capacity`."""
-    n, edges = graph.positions.shape[0], graph.center.shape[0]
+    edges = graph.center.shape[0]
     if edges > capacity:
         raise ValueError(f"{edges} edges do not fit a capacity of {capacity}")
 
-    def room(tensor, rows):
-        return tensor.new_empty((rows, *tensor.shape[1:]))
+    def with_dummy(tensor):
+        return torch.cat([tensor, tensor[:1]])
 
-    out = replace(graph, species=room(graph.species, n + 1), positions=room(graph.positions, n + 1),
-                  batch=room(graph.batch, n + 1), center=room(graph.center, capacity),
-                  neighbor=room(graph.neighbor, capacity), offsets=room(graph.offsets, capacity),
-                  rate=None if graph.rate is None else graph.rate.clone())
-    for name in ("species", "positions", "batch"):
-        getattr(out, name)[n] = getattr(graph, name)[0]
+    def room(tensor):
+        return tensor.new_empty((capacity, *tensor.shape[1:]))
+
+    # species, batch and rates are fixed for one batch of structures: written here once, not by fill
+    out = replace(graph, species=with_dummy(graph.species), positions=with_dummy(graph.positions),
+                  batch=with_dummy(graph.batch), center=room(graph.center), neighbor=room(graph.neighbor),
+                  offsets=room(graph.offsets), rate=None if graph.rate is None else graph.rate.clone())
     fill(out, graph, cutoff)
     return out
 
 
 def fill(target: Graph, graph: Graph, cutoff: float) -> None:
-    """Writes `graph` into the padded `target` in place: its atoms and edges first, dummy self-edges after them.
+    """Writes what changes between steps of one batch into the padded `target` in place: positions, then the
+    edges followed by dummy self-edges. Species, batch and rates are the batch's own and stay as padded wrote them.
 
     The dummy atom's own row is left as it is: its edge vectors are the fixed offsets whatever its position.
     """
     n, edges = graph.positions.shape[0], graph.center.shape[0]
-    for name in ("species", "positions", "batch"):
-        getattr(target, name)[:n].copy_(getattr(graph, name))
+    target.positions[:n].copy_(graph.positions)
     for name in ("center", "neighbor", "offsets"):
         getattr(target, name)[:edges].copy_(getattr(graph, name))
     target.center[edges:] = n
     target.neighbor[edges:] = n
     target.offsets[edges:] = 0.0
     target.offsets[edges:, 0] = 2.0 * cutoff  # scalar fills: nothing copied from the host
-    if graph.rate is not None:
-        target.rate.copy_(graph.rate)
 
 
 class ReplayedModel:
