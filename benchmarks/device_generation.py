@@ -2,10 +2,11 @@
 
 1. One sample of --atoms through the whole schedule (--steps): denoise_on_device (positions,
    neighbour list and noise stay on the device; on a GPU a batch of up to REPLAY_MAX_ATOMS atoms
-   replays the network as a CUDA graph, also timed launched op by op) against denoise_batch
-   (neighbour list and noise on the host, positions copied every step) in the same run;
-   ratio = host / device.
-2. --batch samples of --atoms in one call against one at a time: throughput ratio.
+   replays the network as a CUDA graph, also timed launched op by op), and with fixed-size neighbour
+   lists (fixed_shapes: nothing read back per step; on a GPU list and network replay as one graph),
+   against denoise_batch (neighbour list and noise on the host, positions copied every step) in the
+   same run; ratio = host / device.
+2. --batch samples of --atoms in one call (with either neighbour list) against one at a time: throughput ratio.
 3. --large sizes (multiples of 3 atoms, SiO2 units): seconds per step (over at least 2,000,000 atom-steps),
    the whole schedule extrapolated, and peak device memory; each row is printed as it is measured, and the first
    size that runs out of memory (or fails) ends the table.
@@ -74,15 +75,20 @@ def main():
         rows.append(["device, network launched op by op", f"{eager:.1f}", f"{host / eager:.2f}"])
     on_device = timed(denoise_on_device, silica(args.atoms, 1, density), model, schedule)
     rows.append(["device (denoise_on_device, its default)", f"{on_device:.1f}", f"{host / on_device:.2f}"])
+    fixed = timed(denoise_on_device, silica(args.atoms, 1, density), model, schedule, fixed_shapes=True)
+    rows.append(["device, fixed-size neighbour lists (fixed_shapes)", f"{fixed:.1f}", f"{host / fixed:.2f}"])
     print(f"\n1. one {args.atoms}-atom sample, {args.steps} steps:")
     print_table(["loop", "seconds", "ratio"], rows)
 
     one = sum(seconds_per_step([atoms], model, args.batch_steps) for atoms in silica(args.atoms, args.batch, density))
     together = seconds_per_step(silica(args.atoms, args.batch, density), model, args.batch_steps)
+    fixed = seconds_per_step(silica(args.atoms, args.batch, density), model, args.batch_steps, fixed_shapes=True)
     print(f"\n2. {args.batch} samples of {args.atoms} atoms, device loop, steady state over {args.batch_steps} steps:")
     print_table(["mode", "s per sample-step", "throughput ratio"],
                 [["one at a time", f"{one / args.batch:.4f}", "1.00"],
-                 [f"{args.batch} per call", f"{together / args.batch:.4f}", f"{one / together:.2f}"]])
+                 [f"{args.batch} per call", f"{together / args.batch:.4f}", f"{one / together:.2f}"],
+                 [f"{args.batch} per call, fixed-size neighbour lists", f"{fixed / args.batch:.4f}",
+                  f"{one / fixed:.2f}"]])
 
     rows = []
     if args.large:

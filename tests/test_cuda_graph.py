@@ -58,3 +58,16 @@ def test_device_loop_with_and_without_graph_replay():
     denoise_on_device(eager, model, schedule, [0, 1], [1.0, 1.0], progress=False, cuda_graph=False)
     for a, b in zip(replayed, eager):
         np.testing.assert_allclose(a.positions, b.positions, atol=1e-4)
+
+
+@NEEDS_GPU
+def test_fixed_shapes_replayed_as_one_graph_and_op_by_op():
+    model = tiny_model(conditional=True).to("cuda")
+    schedule = NoiseSchedule(steps=5, noiseless_steps=5)
+    replayed, eager = batch(), batch()
+    denoise_on_device(replayed, model, schedule, [0, 1], [1.0, 1.0], progress=False, cuda_graph=True,
+                      fixed_shapes=True)
+    denoise_on_device(eager, model, schedule, [0, 1], [1.0, 1.0], progress=False, cuda_graph=False,
+                      fixed_shapes=True)
+    for a, b in zip(replayed, eager):
+        np.testing.assert_allclose(a.positions, b.positions, atol=1e-4)

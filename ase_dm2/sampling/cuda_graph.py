@@ -18,14 +18,26 @@ import torch
 from ase_dm2.graph import Graph
 
 
+def with_dummy(tensor: torch.Tensor) -> torch.Tensor:
+    """Atom rows plus the dummy atom's, a copy of atom 0's."""
+    return torch.cat([tensor, tensor[:1]])
+
+
+def write_dummy_edges(center: torch.Tensor, neighbor: torch.Tensor, offsets: torch.Tensor, dummy: int,
+                      cutoff: float) -> None:
+    """Fills edge buffers (or their unused rows) with self-edges of atom `dummy`, 2 cutoffs long: scalar fills,
+    nothing copied from the host."""
+    center.fill_(dummy)
+    neighbor.fill_(dummy)
+    offsets.zero_()
+    offsets[:, 0] = 2.0 * cutoff
+
+
 def padded(graph: Graph, capacity: int, cutoff: float) -> Graph:
     """`graph` plus a dummy atom (index N, a copy of atom 0) and self-edges of it, 2 cutoffs long, up to `capacity`."""
     edges = graph.center.shape[0]
     if edges > capacity:
         raise ValueError(f"{edges} edges do not fit a capacity of {capacity}")
-
-    def with_dummy(tensor):
-        return torch.cat([tensor, tensor[:1]])
 
     def room(tensor):
         return tensor.new_empty((capacity, *tensor.shape[1:]))
@@ -48,10 +60,7 @@ def fill(target: Graph, graph: Graph, cutoff: float) -> None:
     target.positions[:n].copy_(graph.positions)
     for name in ("center", "neighbor", "offsets"):
         getattr(target, name)[:edges].copy_(getattr(graph, name))
-    target.center[edges:] = n
-    target.neighbor[edges:] = n
-    target.offsets[edges:] = 0.0
-    target.offsets[edges:, 0] = 2.0 * cutoff  # scalar fills: nothing copied from the host
+    write_dummy_edges(target.center[edges:], target.neighbor[edges:], target.offsets[edges:], n, cutoff)
 
 
 class ReplayedModel:
@@ -78,16 +87,21 @@ class ReplayedModel:
         return self.output[:n]
 
     def _capture(self, inputs: Graph):
-        """One pass on a side stream (lazy caches, cuBLAS handles), then record one forward pass on `inputs`."""
         self.cuda_graph = self.output = None  # the old graph's memory goes first
-        device = inputs.positions.device
-        stream = torch.cuda.Stream(device)
-        stream.wait_stream(torch.cuda.current_stream(device))
-        with torch.no_grad(), torch.cuda.stream(stream):
-            self.model(inputs)
-        torch.cuda.current_stream(device).wait_stream(stream)
-        self.cuda_graph = torch.cuda.CUDAGraph()
-        with torch.no_grad(), torch.cuda.graph(self.cuda_graph):
-            self.output = self.model(inputs)
+        self.cuda_graph, self.output = record(lambda: self.model(inputs), inputs.positions.device)
         self.inputs = inputs
         self.captures += 1
+
+
+def record(function, device) -> tuple:
+    """`function()` run once on a side stream (lazy caches, cuBLAS handles), then recorded as a CUDA graph:
+    (graph, output). Replaying the graph rewrites the output; the graph reads its inputs where they were."""
+    stream = torch.cuda.Stream(device)
+    stream.wait_stream(torch.cuda.current_stream(device))
+    with torch.no_grad(), torch.cuda.stream(stream):
+        function()
+    torch.cuda.current_stream(device).wait_stream(stream)
+    graph = torch.cuda.CUDAGraph()
+    with torch.no_grad(), torch.cuda.graph(graph):
+        output = function()
+    return graph, output
