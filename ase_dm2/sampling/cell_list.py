@@ -23,7 +23,7 @@ STENCIL = torch.tensor([[a, b, c] for a in (-1, 0, 1) for b in (-1, 0, 1) for c 
 
 
 def bin_counts(cells: torch.Tensor, cutoff: float) -> torch.Tensor:
-    """Cells per lattice direction of each structure (B, 3): as many as fit with a width of at least `cutoff`."""
+    """Bins per lattice direction of each cell (B, 3): as many as fit with a width of at least `cutoff`."""
     volumes = torch.linalg.det(cells).abs()
     # the distance between opposite faces along lattice vector a is V / |b x c|
     faces = torch.stack([torch.linalg.cross(cells[:, (k + 1) % 3], cells[:, (k + 2) % 3]).norm(dim=-1)
