@@ -194,3 +194,49 @@ def test_crop_training_counts_only_inner_marked_atoms(tmp_path):
     assert trainer.model.density_model.predict() == pytest.approx(0.1 * (28.086 + 2 * 15.999) / 3 * 1.66054,
                                                                   rel=0.1)
     assert np.isfinite(trainer.train_step())
+
+
+def test_per_atom_noise_mixes_scales_below_the_structures_sigma():
+    """Gaussian noise of one scale has kurtosis 3; scales uniform in [0, sigma] give 3 E[s^4] / E[s^2]^2 = 5.4."""
+    from ase_dm2.training.noise import noisy_copy
+
+    atoms = random_silica(1000, seed=0)
+
+    def kurtosis(per_atom, seed=0):
+        noise = noisy_copy(atoms, torch.Generator().manual_seed(seed), (0.001, 0.75), per_atom)[1].ravel()
+        return np.mean(noise ** 4) / np.mean(noise ** 2) ** 2
+
+    assert abs(kurtosis(False) - 3.0) < 0.3
+    assert abs(kurtosis(True) - 5.4) < 0.8
+    first = noisy_copy(atoms, torch.Generator().manual_seed(3), (0.001, 0.75), True)[1]
+    sigma = 0.001 + 0.749 * torch.rand((), generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    assert np.abs(first).max() < 5 * float(sigma)  # no atom's scale above the structure's
+    np.testing.assert_array_equal(first, noisy_copy(atoms, torch.Generator().manual_seed(3), (0.001, 0.75), True)[1])
+
+
+def test_fine_tuning_starts_from_the_initial_weights(tmp_path):
+    config = tiny_config(conditional=True)
+    settings = TrainingSettings(steps=2, **FAST, per_atom_noise=True)
+    initial = Trainer(small_set(), tmp_path / "a", config, TrainingSettings(steps=2, **FAST, seed=5)).model
+    initial.provenance["bundled_as"] = "test-model"
+    trainer = Trainer(small_set(), tmp_path / "b", config, settings, initial=initial)
+    for name, value in initial.state_dict().items():
+        torch.testing.assert_close(trainer.model.state_dict()[name], value, rtol=0, atol=0)
+    trainer.run(progress=False)
+    model = load_model(tmp_path / "b" / "model.safetensors")
+    assert model.provenance["initialised_from"]["bundled_as"] == "test-model"
+    assert model.provenance["settings"]["per_atom_noise"] is True
+    with pytest.raises(ValueError, match="architecture differs"):
+        Trainer(small_set(), tmp_path / "c", tiny_config(conditional=True, num_layers=1), settings, initial=initial)
+
+
+def test_init_refuses_structures_with_elements_the_model_lacks(tmp_path, capsys):
+    from ase import Atoms
+
+    from ase_dm2.cli import main
+
+    path = tmp_path / "cu.extxyz"
+    ase.io.write(path, Atoms("Cu4", positions=np.eye(4, 3) * 2, cell=[8, 8, 8], pbc=True))
+    assert main(["train", str(path), "--unconditional", "--init", "a-SiO2", "-o", str(tmp_path / "out")]) == 2
+    assert "Cu, which a-SiO2 does not know" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -38,6 +38,10 @@ def add_parser(subparsers):
     p.add_argument("--crop-margin", type=float, default=d.crop_margin,
                    help="loss atoms lie this far (Å) inside the crop and the structure (default %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pt")
+    p.add_argument("--init", metavar="MODEL", help="start from this model's weights (a bundled name or a file) "
+                                                   "and its architecture, which the architecture options then leave")
+    p.add_argument("--per-atom-noise", action="store_true",
+                   help="draw each atom's noise scale in [sigma_min, the structure's sigma], as the sampler does")
     arch = p.add_argument_group("architecture")
     arch.add_argument("--cutoff", type=float, default=5.0)
     arch.add_argument("--layers", type=int, default=3, dest="num_layers")
@@ -50,6 +54,7 @@ def add_parser(subparsers):
 def run(args) -> int:
     import torch.distributed as dist
 
+    from ase_dm2 import load_model
     from ase_dm2.io.structures import parse_type_map, read_structures
     from ase_dm2.network.denoiser import DenoiserConfig
     from ase_dm2.training.trainer import MODEL, Trainer, TrainingSettings
@@ -59,9 +64,18 @@ def run(args) -> int:
     structures = read_structures(args.files, **read)
     validation = read_structures(args.validation, **read) if args.validation else None
     species = sorted({s for a in structures + (validation or []) for s in a.get_chemical_symbols()})
-    config = DenoiserConfig(species=species, cutoff=args.cutoff, num_layers=args.num_layers,
-                            hidden_scalars=args.hidden_scalars, hidden_vectors=args.hidden_vectors,
-                            lmax=args.lmax, conditional=not args.unconditional)
+    initial = None
+    if args.init:
+        initial = load_model(args.init)
+        unknown = sorted(set(species) - set(initial.species))
+        if unknown:
+            raise ValueError(f"the structures contain {', '.join(unknown)}, which {args.init} does not know "
+                             f"(its species: {', '.join(initial.species)}); train without --init")
+        config = initial.config
+    else:
+        config = DenoiserConfig(species=species, cutoff=args.cutoff, num_layers=args.num_layers,
+                                hidden_scalars=args.hidden_scalars, hidden_vectors=args.hidden_vectors,
+                                lmax=args.lmax, conditional=not args.unconditional)
     settings = TrainingSettings(**{f.name: getattr(args, f.name) for f in fields(TrainingSettings)
                                    if hasattr(args, f.name)})
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -69,7 +83,7 @@ def run(args) -> int:
         dist.init_process_group("nccl" if args.device.startswith("cuda") else "gloo",
                                 timeout=datetime.timedelta(minutes=30))
     try:
-        trainer = Trainer(structures, args.out_dir, config, settings, validation)
+        trainer = Trainer(structures, args.out_dir, config, settings, validation, initial)
         if args.resume:
             trainer.resume()
         trainer.run()

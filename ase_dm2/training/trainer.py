@@ -1,7 +1,9 @@
 """Training a Denoiser by denoising score matching (DM2's recipe), resumable and data-parallel.
 
 Every step draws a batch of structures, gives each one sigma ~ U[0.001, 0.75] Å
-and per-coordinate Gaussian noise of that scale, and minimises
+and per-coordinate Gaussian noise of that scale (with `per_atom_noise`, of a
+scale drawn again for each atom below that sigma, as the sampler's noise is),
+and minimises
 MSE(model(noisy), noise) with AdamW. Optionally the learning rate decays on a
 cosine to `final_learning_rate`, and an exponential moving average of the
 weights (`ema_decay`, as in most diffusion models) is what validation sees and
@@ -59,6 +61,7 @@ class TrainingSettings:
     ema_decay: float = 0.0  # weight of the old average per step; 0: no averaging
     crop_radius: Optional[float] = None  # Å; finite structures are trained on as spherical crops
     crop_margin: float = 5.0  # Å; loss atoms lie this far inside the crop and the structure
+    per_atom_noise: bool = False  # each atom's noise scale ~ U[sigma_min, the structure's sigma]
 
     def learning_rate_at(self, step: int) -> float:
         """Learning rate of optimiser step `step` (0-based)."""
@@ -95,7 +98,8 @@ class Trainer:
     """Trains a Denoiser on ASE structures, writing checkpoints, loss curves and the model to `out_dir`."""
 
     def __init__(self, structures: Sequence, out_dir, config: DenoiserConfig, settings: TrainingSettings = None,
-                 validation: Optional[Sequence] = None):
+                 validation: Optional[Sequence] = None, initial: Optional[Denoiser] = None):
+        """`initial`: a model of this `config` to start from (fine-tuning) instead of random weights."""
         self.settings = settings = settings or TrainingSettings()
         self.out_dir = Path(out_dir)
         self.rank, self.world = _rank_and_world()
@@ -120,6 +124,12 @@ class Trainer:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(settings.seed)  # reproducible initial weights
             model = Denoiser(config, self._fit_density(), self._provenance())
+        if initial is not None:
+            if initial.config != config:
+                raise ValueError("the initial model's architecture differs from `config`; give it initial.config")
+            model.load_state_dict(initial.state_dict())
+            model.provenance["initialised_from"] = {key: initial.provenance.get(key)
+                                                    for key in ("bundled_as", "steps", "finished", "hardware")}
         self.model = model.to(self.device)
         self.ddp = (
             torch.nn.parallel.DistributedDataParallel(self.model) if self.world > 1 else self.model
@@ -199,7 +209,7 @@ class Trainer:
         indices = torch.randint(len(self.train_set), (s.batch_size,), generator=self.generator).tolist()
         # every process draws the crops and noise of the whole batch, then keeps its own share
         structures, masks = zip(*(self._sample(k) for k in indices))
-        samples = [noisy_copy(atoms, self.generator, sigmas) for atoms in structures]
+        samples = [noisy_copy(atoms, self.generator, sigmas, s.per_atom_noise) for atoms in structures]
         share = slice(self.rank * s.batch_size // self.world, (self.rank + 1) * s.batch_size // self.world)
         noisy, noise = zip(*samples[share])
         masks = None if all(m is None for m in masks) else [
@@ -223,7 +233,8 @@ class Trainer:
 
     @torch.no_grad()
     def validation_loss(self) -> float:
-        """MSE on the held-out structures at fixed sigmas and fixed noise (comparable across steps)."""
+        """MSE on the held-out structures at fixed sigmas and fixed noise (comparable across steps and runs,
+        whatever noise the training draws)."""
         if not self.validation_set:
             return math.nan
         s = self.settings
