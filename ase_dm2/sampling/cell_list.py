@@ -4,10 +4,10 @@ vesin-torch returns as many pairs as there are, so the host reads the pair count
 at every call: on a GPU each denoising step (each structure of a batch) waits
 for that read, and the GPU idles while the host then launches the network.
 Here the sizes are capacities fixed for the whole schedule: atoms are binned
-into cells at least one cutoff wide, every atom looks at up to `occupancy`
-atoms in each of its 27 neighbouring cells, and the pairs within the cutoff
-are compacted into `edges` slots, the rest being self-edges of a dummy atom
-(the padding of cuda_graph.py). Nothing is read back, so the host can run
+into cells at least one cutoff wide, the atoms of each atom's 27 neighbouring
+bins are laid out one after another in `candidates` slots, and the pairs
+within the cutoff are compacted into `edges` slots, the rest being self-edges
+of a dummy atom (the padding of cuda_graph.py). Nothing is read back, so the host can run
 ahead of the GPU; whether a capacity was too small is kept on the device and
 read every so often (`overflowed`), after which the caller repeats the steps
 since its last check with a `grown` list. Warp-based libraries with such lists
@@ -48,12 +48,17 @@ class PaddedCellList:
                              "others")
         self.cells, self.batch, self.cutoff = cells, batch, float(cutoff)
         self.edges, self.candidates = int(edges), int(candidates)
-        self.inverse_cells = torch.linalg.inv(cells)
         self.bins = bins.to(cells.device)
         totals = self.bins.prod(dim=1)
-        self.first_bin = torch.cumsum(totals, 0) - totals  # each structure's bins follow the previous ones'
         self.total_bins = int(totals.sum())
+        # what each atom's structure fixes, gathered once: cell, its inverse, bins, index of its first bin (each
+        # structure's bins follow the previous ones')
+        self.atom_cells, self.atom_inverse_cells = cells[batch], torch.linalg.inv(cells)[batch]
+        self.atom_bins, self.atom_first_bin = self.bins[batch], (torch.cumsum(totals, 0) - totals)[batch]
         self.stencil = STENCIL.to(cells.device)
+        # the rows of unused edges (dummy self-edges), broadcast into the output at every call
+        self.padding = (batch.new_empty(1), batch.new_empty(1), cells.new_empty((1, 3)))
+        write_dummy_edges(*self.padding, batch.shape[0], self.cutoff)
         # the largest pair and candidate counts met since construction, kept on the device
         self.needed = torch.zeros(2, dtype=torch.int64, device=cells.device)
 
@@ -81,14 +86,14 @@ class PaddedCellList:
     def compute(self, positions: torch.Tensor):
         """(center, neighbor, offsets) of `edges` rows for float64 `positions` (N, 3); offsets in their dtype."""
         n, device = positions.shape[0], positions.device
-        cells, bins = self.cells[self.batch], self.bins[self.batch]
+        cells, bins, first_bin = self.atom_cells, self.atom_bins, self.atom_first_bin
         # each atom's bin, from its fractional coordinates wrapped into the cell (image: the lattice shift)
-        fractional = torch.einsum("ni,nij->nj", positions, self.inverse_cells[self.batch])
+        fractional = torch.einsum("ni,nij->nj", positions, self.atom_inverse_cells)
         image = torch.floor(fractional)
         wrapped = positions - torch.einsum("ni,nij->nj", image, cells)
         index = torch.minimum(((fractional - image) * bins).to(torch.int64), bins - 1)
         # the atoms sorted by bin: bin b holds order[first_atom[b]:][:occupancy[b]]
-        flat = self.first_bin[self.batch] + self.linear(index, bins)
+        flat = first_bin + self.linear(index, bins)
         occupancy = torch.zeros(self.total_bins, dtype=torch.int64, device=device)
         occupancy.index_add_(0, flat, torch.ones_like(flat))
         order = torch.argsort(flat, stable=True)
@@ -96,8 +101,7 @@ class PaddedCellList:
         # rows (atom, one of the 27 bins around its own): that bin's global index and lattice shift
         around = index[:, None] + self.stencil
         shift = torch.div(around, bins[:, None], rounding_mode="floor")
-        around = (self.first_bin[self.batch][:, None] + self.linear(around - shift * bins[:, None],
-                                                                    bins[:, None])).flatten()
+        around = (first_bin[:, None] + self.linear(around - shift * bins[:, None], bins[:, None])).flatten()
         translation = torch.einsum("nki,nij->nkj", shift.to(cells.dtype), cells).reshape(-1, 3)
         same_image = (shift == 0).all(-1).flatten()
         # candidates: the k-th atom of a row's bin, rows one after another (ragged, in a fixed number of slots)
@@ -120,10 +124,9 @@ class PaddedCellList:
         pair_center, pair_neighbor = center[chosen], neighbor[chosen]
         lattice = shift.reshape(-1, 3)[row[chosen]] - image[pair_neighbor] + image[pair_center]
         offsets = torch.einsum("ei,eij->ej", lattice.to(cells.dtype), cells[pair_center])
-        padding = (torch.empty_like(edges), torch.empty_like(edges), offsets.new_empty((self.edges, 3)))
-        write_dummy_edges(*padding, n, self.cutoff)
-        return (torch.where(real, pair_center, padding[0]), torch.where(real, pair_neighbor, padding[1]),
-                torch.where(real[:, None], offsets, padding[2]))
+        center_padding, neighbor_padding, offset_padding = self.padding
+        return (torch.where(real, pair_center, center_padding), torch.where(real, pair_neighbor, neighbor_padding),
+                torch.where(real[:, None], offsets, offset_padding))
 
     @staticmethod
     def linear(index: torch.Tensor, bins: torch.Tensor) -> torch.Tensor:
