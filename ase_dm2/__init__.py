@@ -5,7 +5,7 @@ from ase_dm2.network import Denoiser, DenoiserConfig
 from ase_dm2.sampling import DiffusionDynamics, NoiseSchedule, ScoreCalculator
 from ase_dm2.runtime import configure_runtime, set_num_threads
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Denoiser", "DenoiserConfig", "DensityModel", "DiffusionDynamics", "ModelFileError", "NoiseSchedule",

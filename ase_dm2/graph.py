@@ -41,7 +41,9 @@ class Graph:
 
     Edge e connects `center[e]` to `neighbor[e]`; its vector is
     positions[neighbor] - positions[center] + offsets[e], where `offsets` is the
-    Cartesian lattice translation of the periodic image.
+    Cartesian lattice translation of the periodic image. `rate` (cooling rate,
+    K/ps) and `sigma` (noise level, Å) hold one value per structure, for the
+    models conditioned on them.
     """
 
     species: torch.Tensor
@@ -52,6 +54,7 @@ class Graph:
     offsets: torch.Tensor
     rate: Optional[torch.Tensor] = None
     num_structures: int = 1
+    sigma: Optional[torch.Tensor] = None
 
     def edge_vectors(self) -> torch.Tensor:
         return self.positions[self.neighbor] - self.positions[self.center] + self.offsets
@@ -71,8 +74,9 @@ def build_graph(
     cutoff: float,
     rates: Optional[Sequence[float]] = None,
     dtype=torch.float32,
+    sigmas: Optional[Sequence[float]] = None,
 ) -> Graph:
-    """One graph for a list of ASE Atoms; `species` maps symbols to indices."""
+    """One graph for a list of ASE Atoms; `species` maps symbols to indices; rates and sigmas one per structure."""
     parts, offset = [], 0
     for k, atoms in enumerate(structures):
         i, j, shifts = neighbor_pairs(atoms.positions, atoms.cell.array, atoms.pbc, cutoff)
@@ -93,7 +97,10 @@ def build_graph(
     }
     for name in ("positions", "offsets"):
         tensors[name] = tensors[name].to(dtype)
-    rate = None if rates is None else torch.as_tensor(np.asarray(rates, dtype=np.float64), dtype=dtype)
-    if rate is not None and rate.shape != (len(structures),):
-        raise ValueError(f"got {rate.numel()} cooling rates for {len(structures)} structures; give one per structure")
-    return Graph(**tensors, rate=rate, num_structures=len(structures))
+    per_structure = {}
+    for name, values, what in (("rate", rates, "cooling rates"), ("sigma", sigmas, "noise levels")):
+        value = None if values is None else torch.as_tensor(np.asarray(values, dtype=np.float64), dtype=dtype)
+        if value is not None and value.shape != (len(structures),):
+            raise ValueError(f"got {value.numel()} {what} for {len(structures)} structures; give one per structure")
+        per_structure[name] = value
+    return Graph(**tensors, **per_structure, num_structures=len(structures))

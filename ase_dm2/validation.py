@@ -27,6 +27,7 @@ from ase_dm2.density import density_of
 from ase_dm2.io.atomic import atomic_path
 from ase_dm2.runtime import processor_name
 from ase_dm2.sampling.generate import generate
+from ase_dm2.sampling.samplers import make_sampler
 from ase_dm2.sampling.schedule import NoiseSchedule
 
 MODULI = ("K", "G", "E", "nu")
@@ -41,11 +42,11 @@ class ValidationSettings:
 
     n_atoms: int = 3000
     samples: int = 3
-    schedule: NoiseSchedule = NoiseSchedule()
+    sampler: object = NoiseSchedule()  # a sampler (ase_dm2.sampling.samplers), or DM2's along this schedule
     rate: Optional[float] = 1.0  # the main comparison's cooling rate (conditional models)
     trend_rates: tuple = TREND_RATES
     trend_samples: int = 1
-    trend_schedule: Optional[NoiseSchedule] = None  # default: `schedule`
+    trend_sampler: object = None  # default: `sampler`
     elastic: bool = True  # refine (25 ps NVT + 25 ps NPT) and compute moduli; needs a potential
     entropy: bool = True
     seed: int = 0
@@ -73,10 +74,10 @@ def _moduli(structures, potential, refine_first: bool, progress: bool) -> list:
 
 def _trends(model, references: dict, settings: ValidationSettings, progress: bool) -> dict:
     """{'generated': {rate: [figures]}, 'reference': {rate: [figures]}} across cooling rates."""
-    schedule = settings.trend_schedule or settings.schedule
+    sampler = settings.trend_sampler or settings.sampler
     generated = {}
     for rate in tqdm(settings.trend_rates, desc="cooling-rate trend", disable=not progress):
-        samples = generate(model, n_atoms=settings.n_atoms, rate=rate, schedule=schedule, seed=settings.seed + 100,
+        samples = generate(model, n_atoms=settings.n_atoms, rate=rate, sampler=sampler, seed=settings.seed + 100,
                            n_samples=settings.trend_samples, progress=False)
         generated[rate] = [trend_figures(a) for a in samples]
     reference = {rate: [trend_figures(a) for a in structures] for rate, structures in references.items()}
@@ -182,7 +183,8 @@ def validate(model, references, out_dir, settings: ValidationSettings = None, po
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rate = settings.rate if model.conditional else None
-    generated = generate(model, n_atoms=settings.n_atoms, rate=rate, schedule=settings.schedule,
+    sampler = make_sampler(settings.sampler, model)
+    generated = generate(model, n_atoms=settings.n_atoms, rate=rate, sampler=sampler,
                          seed=settings.seed, n_samples=settings.samples, progress=progress)
     with atomic_path(out_dir / "generated.extxyz") as tmp:
         ase.io.write(tmp, generated, format="extxyz")
@@ -198,11 +200,10 @@ def validate(model, references, out_dir, settings: ValidationSettings = None, po
         plot_trends(trends, out_dir)
     bar = quality_bar(summary, moduli) if kind_of(generated[0]) == "silica" else []
 
-    schedule = settings.schedule
     lines = [f"# Validation of the {name} model", "",
              f"Generated {settings.samples} x {settings.n_atoms} atoms"
              + (f" at {rate:g} K/ps" if rate is not None else "")
-             + f" with {schedule.steps} network calls per sample ({schedule.describe()}), compared with "
+             + f" with {sampler.calls} network calls per sample ({sampler.describe()}), compared with "
              f"{len(references)} reference structures. Figures before any MD refinement unless stated.", ""]
     lines += _provenance_lines(model)
     lines += [f"- {datetime.date.today().isoformat()}, {processor_name()}, "

@@ -1,11 +1,10 @@
 """Generation on one device (the GPU goals of issue 8): the device loop, batches and large cells.
 
-1. One sample of --atoms through the whole schedule (--steps): denoise_on_device (positions,
-   neighbour list and noise stay on the device; on a GPU a batch of up to REPLAY_MAX_ATOMS atoms
-   replays the network as a CUDA graph, also timed launched op by op), and with fixed-size neighbour
-   lists (fixed_shapes: nothing read back per step; on a GPU list and network replay as one graph),
-   against denoise_batch (neighbour list and noise on the host, positions copied every step) in the
-   same run; ratio = host / device.
+1. One sample of --atoms through the whole schedule (--steps) with the denoising engine (positions,
+   neighbour list and noise stay on the device): on a GPU launched op by op (the baseline), then its
+   default (a batch of up to REPLAY_MAX_ATOMS atoms replays the network as a CUDA graph), and with
+   fixed-size neighbour lists (fixed_shapes: nothing read back per step; on a GPU list and network
+   replay as one graph); ratio = first row / row.
 2. --batch samples of --atoms in one call (with either neighbour list) against one at a time: throughput ratio.
 3. --large sizes (multiples of 3 atoms, SiO2 units): seconds per step (over at least 2,000,000 atom-steps),
    the whole schedule extrapolated, and peak device memory; each row is printed as it is measured, and the first
@@ -26,12 +25,11 @@ from _util import device_model, device_parser, print_table, silica
 from ase_dm2 import NoiseSchedule
 from ase_dm2.network.convolution import EdgeConvolution
 from ase_dm2.runtime import processor_name
-from ase_dm2.sampling.batch import denoise_batch
-from ase_dm2.sampling.device import denoise_on_device
+from ase_dm2.sampling.engine import denoise
 
 
-def timed(denoise, structures, model, schedule, **options) -> float:
-    """Wall seconds of one call; denoise_* return host structures, so the device has finished."""
+def timed(structures, model, schedule, **options) -> float:
+    """Wall seconds of one call; denoise returns host structures, so the device has finished."""
     start = time.perf_counter()
     denoise(structures, model, schedule, list(range(len(structures))), [1.0] * len(structures), progress=False,
             **options)
@@ -45,8 +43,8 @@ def seconds_per_step(structures, model, steps: int, **options) -> float:
     """
     def schedule(n):
         return NoiseSchedule(steps=n, noiseless_steps=0)
-    return (timed(denoise_on_device, structures, model, schedule(steps + 1), **options)
-            - timed(denoise_on_device, structures, model, schedule(1), **options)) / steps
+    return (timed(structures, model, schedule(steps + 1), **options)
+            - timed(structures, model, schedule(1), **options)) / steps
 
 
 def peak_memory_gib(device) -> str:
@@ -67,16 +65,15 @@ def main():
           f"{density:.3f} g/cm3")
 
     schedule = NoiseSchedule.dm2(args.steps)
-    timed(denoise_on_device, silica(args.atoms, 1, density), model, NoiseSchedule.dm2(3))  # warm-up
-    host = timed(denoise_batch, silica(args.atoms, 1, density), model, schedule)
-    rows = [["host (denoise_batch)", f"{host:.1f}", "1.00"]]
+    timed(silica(args.atoms, 1, density), model, NoiseSchedule.dm2(3))  # warm-up
+    loops = [("engine, its default", {}), ("engine, fixed-size neighbour lists (fixed_shapes)",
+                                          {"fixed_shapes": True})]
     if device.type == "cuda":
-        eager = timed(denoise_on_device, silica(args.atoms, 1, density), model, schedule, cuda_graph=False)
-        rows.append(["device, network launched op by op", f"{eager:.1f}", f"{host / eager:.2f}"])
-    on_device = timed(denoise_on_device, silica(args.atoms, 1, density), model, schedule)
-    rows.append(["device (denoise_on_device, its default)", f"{on_device:.1f}", f"{host / on_device:.2f}"])
-    fixed = timed(denoise_on_device, silica(args.atoms, 1, density), model, schedule, fixed_shapes=True)
-    rows.append(["device, fixed-size neighbour lists (fixed_shapes)", f"{fixed:.1f}", f"{host / fixed:.2f}"])
+        loops.insert(0, ("engine, network launched op by op", {"cuda_graph": False}))
+    rows = []
+    for label, options in loops:
+        seconds = timed(silica(args.atoms, 1, density), model, schedule, **options)
+        rows.append([label, f"{seconds:.1f}", f"{float(rows[0][1]) / seconds if rows else 1.0:.2f}"])
     print(f"\n1. one {args.atoms}-atom sample, {args.steps} steps:")
     print_table(["loop", "seconds", "ratio"], rows)
 

@@ -8,7 +8,7 @@ from torch.profiler import ProfilerActivity, profile
 
 from _util import device_model, device_parser, silica
 from ase_dm2 import NoiseSchedule
-from ase_dm2.sampling.device import denoise_on_device
+from ase_dm2.sampling.engine import denoise
 
 
 def main():
@@ -21,7 +21,7 @@ def main():
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
     for replay in (False, True) if cuda else (False,):
         def run(steps):
-            denoise_on_device(atoms, model, NoiseSchedule(steps=steps, noiseless_steps=0), [0], [1.0],
+            denoise(atoms, model, NoiseSchedule(steps=steps, noiseless_steps=0), [0], [1.0],
                               progress=False, cuda_graph=replay)
         run(3)  # warm-up
         with profile(activities=activities) as prof:

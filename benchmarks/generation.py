@@ -14,7 +14,7 @@ from _util import best_time, print_table, size_parser, step_seconds
 from ase_dm2 import Denoiser, DenoiserConfig, NoiseSchedule, configure_runtime, load_model
 from ase_dm2.build import random_structure
 from ase_dm2.graph import build_graph
-from ase_dm2.sampling.batch import denoise_batch
+from ase_dm2.sampling.engine import denoise
 
 
 def batch_rows(model, n_atoms: int, batch: int, steps: int = 5) -> list:
@@ -24,11 +24,11 @@ def batch_rows(model, n_atoms: int, batch: int, steps: int = 5) -> list:
     for size in (1, batch):
         structures = [random_structure("SiO2", n_atoms=n_atoms, density=2.2, seed=k) for k in range(batch)]
         warm_up = NoiseSchedule(steps=1, noiseless_steps=0)
-        denoise_batch(structures[:size], model, warm_up, [0] * size, [1.0] * size, progress=False)
+        denoise(structures[:size], model, warm_up, [0] * size, [1.0] * size, progress=False)
         start = time.perf_counter()
         for first in range(0, batch, size):
             group = structures[first:first + size]
-            denoise_batch(group, model, schedule, list(range(len(group))), [1.0] * len(group), progress=False)
+            denoise(group, model, schedule, list(range(len(group))), [1.0] * len(group), progress=False)
         rows.append([f"{size} per call", batch, f"{(time.perf_counter() - start) / (batch * steps):.4f}"])
     for row in rows:
         row.append(f"{float(rows[0][2]) / float(row[2]):.2f}")

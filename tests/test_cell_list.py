@@ -5,9 +5,10 @@ import torch
 
 from ase_dm2 import NoiseSchedule
 from ase_dm2.graph import neighbor_pairs
-from ase_dm2.sampling import device
+from ase_dm2.sampling import engine
 from ase_dm2.sampling.cell_list import PaddedCellList
-from ase_dm2.sampling.device import DeviceStructures, denoise_on_device
+from ase_dm2.sampling.device import DeviceStructures
+from ase_dm2.sampling.engine import denoise
 from helpers import DEVICES, random_silica, tiny_model
 
 TRICLINIC = [[9.0, 0.0, 0.0], [2.5, 8.5, 0.0], [1.0, -1.5, 9.5]]
@@ -100,7 +101,7 @@ def test_overflow_repeats_the_steps_since_the_last_check(monkeypatch, device_nam
     model = tiny_model(conditional=True).to(device_name)
     schedule = NoiseSchedule(steps=7, noiseless_steps=2, sigma_max=0.3)
     ample, repeated = structures(), structures()
-    denoise_on_device(ample, model, schedule, [0, 1, 2], [1.0] * 3, progress=False, fixed_shapes=True)
+    denoise(ample, model, schedule, [0, 1, 2], [1.0] * 3, progress=False, fixed_shapes=True)
     growths = []
 
     def too_small(positions, cells, batch, cutoff, headroom=1.02):
@@ -113,8 +114,8 @@ def test_overflow_repeats_the_steps_since_the_last_check(monkeypatch, device_nam
     original_grown = PaddedCellList.grown
     monkeypatch.setattr(PaddedCellList, "sized_for", staticmethod(too_small))
     monkeypatch.setattr(PaddedCellList, "grown", grown)
-    monkeypatch.setattr(device, "CHECK_INTERVAL", 3)
-    denoise_on_device(repeated, model, schedule, [0, 1, 2], [1.0] * 3, progress=False, fixed_shapes=True)
+    monkeypatch.setattr(engine, "CHECK_INTERVAL", 3)
+    denoise(repeated, model, schedule, [0, 1, 2], [1.0] * 3, progress=False, fixed_shapes=True)
     assert growths[0] == 50 and len(growths) >= 1
     for a, b in zip(ample, repeated):
         np.testing.assert_allclose(a.positions, b.positions, atol=0 if device_name == "cpu" else 1e-4, rtol=0)
@@ -127,7 +128,7 @@ def test_fixed_shapes_follow_the_default_loop(device_name):
     model = tiny_model(conditional=True).to(device_name)
     schedule = NoiseSchedule(steps=4, noiseless_steps=4)
     fixed, default = structures(), structures()
-    denoise_on_device(fixed, model, schedule, [0, 1, 2], [1.0] * 3, progress=False, fixed_shapes=True)
-    denoise_on_device(default, model, schedule, [0, 1, 2], [1.0] * 3, progress=False)
+    denoise(fixed, model, schedule, [0, 1, 2], [1.0] * 3, progress=False, fixed_shapes=True)
+    denoise(default, model, schedule, [0, 1, 2], [1.0] * 3, progress=False)
     for a, b in zip(fixed, default):
         np.testing.assert_allclose(a.positions, b.positions, atol=1e-4)

@@ -6,7 +6,7 @@ import torch
 from ase_dm2 import NoiseSchedule
 from ase_dm2.dm2.network import DM2Config, DM2Network
 from ase_dm2.sampling.cuda_graph import ReplayedModel, padded
-from ase_dm2.sampling.device import denoise_on_device
+from ase_dm2.sampling.engine import denoise
 from helpers import NEEDS_GPU, random_silica, tiny_model
 
 
@@ -54,8 +54,8 @@ def test_device_loop_with_and_without_graph_replay():
     model = tiny_model(conditional=True).to("cuda")
     schedule = NoiseSchedule(steps=5, noiseless_steps=5)
     replayed, eager = batch(), batch()
-    denoise_on_device(replayed, model, schedule, [0, 1], [1.0, 1.0], progress=False, cuda_graph=True)
-    denoise_on_device(eager, model, schedule, [0, 1], [1.0, 1.0], progress=False, cuda_graph=False)
+    denoise(replayed, model, schedule, [0, 1], [1.0, 1.0], progress=False, cuda_graph=True)
+    denoise(eager, model, schedule, [0, 1], [1.0, 1.0], progress=False, cuda_graph=False)
     for a, b in zip(replayed, eager):
         np.testing.assert_allclose(a.positions, b.positions, atol=1e-4)
 
@@ -65,9 +65,9 @@ def test_fixed_shapes_replayed_as_one_graph_and_op_by_op():
     model = tiny_model(conditional=True).to("cuda")
     schedule = NoiseSchedule(steps=5, noiseless_steps=5)
     replayed, eager = batch(), batch()
-    denoise_on_device(replayed, model, schedule, [0, 1], [1.0, 1.0], progress=False, cuda_graph=True,
+    denoise(replayed, model, schedule, [0, 1], [1.0, 1.0], progress=False, cuda_graph=True,
                       fixed_shapes=True)
-    denoise_on_device(eager, model, schedule, [0, 1], [1.0, 1.0], progress=False, cuda_graph=False,
+    denoise(eager, model, schedule, [0, 1], [1.0, 1.0], progress=False, cuda_graph=False,
                       fixed_shapes=True)
     for a, b in zip(replayed, eager):
         np.testing.assert_allclose(a.positions, b.positions, atol=1e-4)

@@ -1,4 +1,4 @@
-"""Generation that stays on the model's device (denoise_on_device), checked on the CPU against the host loop."""
+"""The denoising engine: device graphs, wrapping, noise, seeds and batches, checked against ASE and the network."""
 import numpy as np
 import pytest
 import torch
@@ -8,8 +8,8 @@ from ase.geometry import wrap_positions
 
 from ase_dm2 import NoiseSchedule
 from ase_dm2.build import random_structure
-from ase_dm2.sampling.batch import denoise_batch
-from ase_dm2.sampling.device import DeviceStructures, denoise_on_device
+from ase_dm2.sampling.device import DeviceStructures
+from ase_dm2.sampling.engine import denoise
 from ase_dm2.sampling.generate import generate
 from helpers import DEVICES, NEEDS_GPU, random_silica, tiny_model
 
@@ -57,12 +57,17 @@ def test_wrapping_follows_ase():
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_noiseless_steps_equal_the_host_loop(device):
+def test_noiseless_steps_follow_the_network_on_host_graphs(device):
+    """Noiseless steps are x <- wrap(x - eps(x)), eps from the model on vesin's host graph of each structure."""
     model = tiny_model(conditional=True).to(device)
     schedule = NoiseSchedule(steps=4, noiseless_steps=4)
     on_device, on_host = structures(), structures()
-    denoise_on_device(on_device, model, schedule, [0, 1, 2], [1.0, 1.0, 1.0], progress=False)
-    denoise_batch(on_host, model, schedule, [0, 1, 2], [1.0, 1.0, 1.0], progress=False)
+    denoise(on_device, model, schedule, [0, 1, 2], [1.0, 1.0, 1.0], progress=False)
+    for _ in range(schedule.steps):
+        for atoms in on_host:
+            with torch.no_grad():
+                eps = model(model.graph([atoms], [1.0])).cpu().double().numpy()
+            atoms.positions = wrap_positions(atoms.positions - eps, atoms.cell.array, atoms.pbc, eps=0.0)
     for a, b in zip(on_device, on_host):
         np.testing.assert_allclose(a.positions, b.positions, atol=1e-4)
     assert np.abs(on_device[0].positions - structures()[0].positions).max() > 1e-3  # the model moved atoms
@@ -76,7 +81,7 @@ def test_noise_has_the_schedule_scale_and_follows_the_seed():
     def one_step(seed, noisy=True):
         atoms = cluster.copy()
         schedule = NoiseSchedule(steps=1, sigma_max=0.5, sigma_min=0.1, noiseless_steps=0 if noisy else 1)
-        return denoise_on_device([atoms], model, schedule, [seed], progress=False)[0].positions
+        return denoise([atoms], model, schedule, [seed], progress=False)[0].positions
 
     xi = one_step(3, noisy=False) - one_step(3)
     expected = np.sqrt((0.5**2 + 0.5 * 0.1 + 0.1**2) / 3)  # sqrt(E[s^2]) for s uniform in [0.1, 0.5]
@@ -88,9 +93,9 @@ def test_noise_has_the_schedule_scale_and_follows_the_seed():
 def test_errors_name_the_fix():
     model = tiny_model(conditional=True)
     with pytest.raises(ValueError, match="one per structure"):
-        denoise_on_device(structures(), model, NoiseSchedule.dm2(1), [0], [1.0] * 3, progress=False)
+        denoise(structures(), model, NoiseSchedule.dm2(1), [0], [1.0] * 3, progress=False)
     with pytest.raises(ValueError, match="cooling rate"):
-        denoise_on_device(structures(), model, NoiseSchedule.dm2(1), [0, 1, 2], progress=False)
+        denoise(structures(), model, NoiseSchedule.dm2(1), [0, 1, 2], progress=False)
 
 
 @NEEDS_GPU
@@ -105,7 +110,7 @@ def test_generate_on_gpu_stays_on_device():
     schedule = NoiseSchedule.dm2(3)
     samples = generate(model, schedule=schedule, n_samples=3, batch_size=2, progress=False, **start)
     expected = [random_structure(model=model, seed=k, **start) for k in range(3)]
-    denoise_on_device(expected[:2], model, schedule, [0, 1], [1.0, 1.0], progress=False)
-    denoise_on_device(expected[2:], model, schedule, [2], [1.0], progress=False)
+    denoise(expected[:2], model, schedule, [0, 1], [1.0, 1.0], progress=False)
+    denoise(expected[2:], model, schedule, [2], [1.0], progress=False)
     for a, b in zip(samples, expected):
         np.testing.assert_allclose(a.positions, b.positions, atol=1e-4)

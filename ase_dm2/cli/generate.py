@@ -1,16 +1,39 @@
 """ase-dm2 generate: amorphous structures from a model."""
 
+from ase_dm2.sampling.samplers import SAMPLERS
 from ase_dm2.sampling.schedule import SCHEDULES
 
 
 def add_schedule_arguments(p):
-    """--schedule, --steps and --noiseless-steps, read back by NoiseSchedule.named (generate and validate)."""
-    p.add_argument("--schedule", choices=list(SCHEDULES), default="dm2",
-                   help="noise schedule: dm2 (DM2's, 3,000 steps) or fast (300 steps, most inside 0.7-0.3 Å)")
-    p.add_argument("--steps", type=int, help="denoising steps = network calls per sample "
-                                             "(default: 3000 for dm2, 300 for fast)")
+    """--sampler, --calls, --schedule, --steps and --noiseless-steps, read back by sampler_from (generate and
+    validate)."""
+    p.add_argument("--sampler", choices=list(SAMPLERS),
+                   help="dm2 (DM2's step, any model), edm (Heun steps with noise churn) or pc (predictor-corrector); "
+                        "edm and pc need a noise-conditioned model (default: edm for those, else dm2)")
+    p.add_argument("--calls", type=int, help="network calls per sample (default: 3000 for dm2 (300 with "
+                                             "--schedule fast), 300 for edm and pc)")
+    p.add_argument("--schedule", choices=list(SCHEDULES),
+                   help="dm2 sampler's noise schedule: dm2 (DM2's, 3,000 steps; the default) or fast (300 steps, "
+                        "most inside 0.7-0.3 Å)")
+    p.add_argument("--steps", type=int, help="dm2 sampler's steps, the same as --calls")
     p.add_argument("--noiseless-steps", type=int,
-                   help="final steps without noise (default: steps/30 for dm2, steps/10 for fast)")
+                   help="dm2 sampler's final steps without noise (default: steps/30 for dm2, steps/10 for fast)")
+
+
+def sampler_from(args, model, calls=None):
+    """The sampler the options ask for, with `calls` network calls if given (else --calls, else the default)."""
+    from ase_dm2.sampling.samplers import default_sampler_name, make_sampler
+    from ase_dm2.sampling.schedule import NoiseSchedule
+
+    if args.calls is not None and args.steps is not None and args.calls != args.steps:
+        raise ValueError(f"--calls {args.calls} and --steps {args.steps} disagree; give one of them")
+    calls = calls or args.calls or args.steps
+    name = args.sampler or default_sampler_name(model)
+    if name != "dm2":
+        if args.schedule or args.noiseless_steps is not None:
+            raise ValueError(f"--schedule and --noiseless-steps shape the dm2 sampler, not {name}; leave them out")
+        return make_sampler(name, model, calls)
+    return make_sampler(name, model, schedule=NoiseSchedule.named(args.schedule or "dm2", calls, args.noiseless_steps))
 
 
 def add_parser(subparsers):
@@ -52,7 +75,6 @@ def run(args) -> int:
     from ase_dm2.io.atomic import atomic_path
     from ase_dm2.io.modelfile import load_model
     from ase_dm2.sampling.generate import generate
-    from ase_dm2.sampling.schedule import NoiseSchedule
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError("--device cuda was asked for, but torch sees no CUDA GPU; use --device cpu")
@@ -61,9 +83,10 @@ def run(args) -> int:
         if len(args.cell) not in (3, 6, 9):
             raise ValueError(f"--cell takes 3, 6 or 9 numbers, got {len(args.cell)}")
         cell = np.reshape(args.cell, (3, 3)) if len(args.cell) == 9 else args.cell
+    model = load_model(args.model, device=args.device)
     options = dict(n_atoms=args.atoms, formula_units=args.formula_units, composition=args.formula, rate=args.rate,
                    density=args.density, cell=cell, aspect=args.aspect, pore_radius=args.pore_radius,
-                   schedule=NoiseSchedule.named(args.schedule, args.steps, args.noiseless_steps))
+                   sampler=sampler_from(args, model))
     if args.scheduler:
         from ase_dm2.sampling.distributed import generate_on_cluster
 
@@ -74,7 +97,7 @@ def run(args) -> int:
         samples = generate_on_cluster(args.scheduler, args.model, args.n_samples, seed=args.seed,
                                       device=args.device, num_threads=args.threads, **options)
     else:
-        samples = generate(load_model(args.model, device=args.device), seed=args.seed, n_samples=args.n_samples,
+        samples = generate(model, seed=args.seed, n_samples=args.n_samples,
                            trajectory=args.trajectory, logfile=args.log, batch_size=args.batch_size, **options)
     with atomic_path(args.output) as tmp:
         ase.io.write(tmp, samples, format=ase.io.formats.filetype(args.output, read=False))

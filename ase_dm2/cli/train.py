@@ -1,12 +1,13 @@
 """ase-dm2 train: train a denoiser on ASE-readable structure files."""
 import datetime
 import os
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 
 def add_parser(subparsers):
-    from ase_dm2.training.trainer import TrainingSettings
+    from ase_dm2.training.noise import SIGMA_DISTRIBUTIONS
+    from ase_dm2.training.trainer import LOSS_WEIGHTS, TrainingSettings
 
     d = TrainingSettings()
     p = subparsers.add_parser("train", help="train a denoiser on structure files",
@@ -41,13 +42,24 @@ def add_parser(subparsers):
     p.add_argument("--init", metavar="MODEL", help="start from this model's weights (a bundled name or a file) "
                                                    "and its architecture, which the architecture options then leave")
     p.add_argument("--per-atom-noise", action="store_true",
-                   help="draw each atom's noise scale in [sigma_min, the structure's sigma], as the sampler does")
+                   help="draw each atom's noise scale in [sigma_min, the structure's sigma], so one structure "
+                        "mixes scales as DM2's sampler noise does")
+    p.add_argument("--sigma-distribution", choices=SIGMA_DISTRIBUTIONS, default=d.sigma_distribution,
+                   help="how each structure's noise scale is drawn in [0.001, 0.75] Å (default: %(default)s, DM2's)")
+    p.add_argument("--loss-weight", choices=LOSS_WEIGHTS, default=d.loss_weight,
+                   help="weight of each structure's error by its noise scale (default: %(default)s, DM2's; "
+                        "inverse: w^2/(sigma^2+w^2); edm: 1+w^2/sigma^2, Karras et al. 2022)")
+    p.add_argument("--loss-weight-sigma", type=float, default=d.loss_weight_sigma, metavar="W",
+                   help="the scale w (Å) of --loss-weight (default %(default)s)")
     arch = p.add_argument_group("architecture")
     arch.add_argument("--cutoff", type=float, default=5.0)
     arch.add_argument("--layers", type=int, default=3, dest="num_layers")
     arch.add_argument("--hidden-scalars", type=int, default=64)
     arch.add_argument("--hidden-vectors", type=int, default=32)
     arch.add_argument("--lmax", type=int, default=2)
+    arch.add_argument("--noise-conditional", action="store_true",
+                      help="tell the network each structure's noise level (samplers: edm, pc); with --init, adds "
+                           "a noise embedding that starts at zero to the initial model")
     p.set_defaults(run=run)
 
 
@@ -56,7 +68,7 @@ def run(args) -> int:
 
     from ase_dm2 import load_model
     from ase_dm2.io.structures import parse_type_map, read_structures
-    from ase_dm2.network.denoiser import DenoiserConfig
+    from ase_dm2.network.denoiser import Denoiser, DenoiserConfig
     from ase_dm2.training.trainer import MODEL, Trainer, TrainingSettings
 
     type_map = parse_type_map(args.types) if args.types else None
@@ -71,11 +83,17 @@ def run(args) -> int:
         if unknown:
             raise ValueError(f"the structures contain {', '.join(unknown)}, which {args.init} does not know "
                              f"(its species: {', '.join(initial.species)}); train without --init")
+        if not isinstance(initial, Denoiser):
+            raise ValueError(f"{args.init} is a DM2 checkpoint, whose network ase_dm2 does not fine-tune; "
+                             "train without --init, or --init an ase_dm2 model")
         config = initial.config
+        if args.noise_conditional:
+            config = replace(config, noise_conditional=True)
     else:
         config = DenoiserConfig(species=species, cutoff=args.cutoff, num_layers=args.num_layers,
                                 hidden_scalars=args.hidden_scalars, hidden_vectors=args.hidden_vectors,
-                                lmax=args.lmax, conditional=not args.unconditional)
+                                lmax=args.lmax, conditional=not args.unconditional,
+                                noise_conditional=args.noise_conditional)
     settings = TrainingSettings(**{f.name: getattr(args, f.name) for f in fields(TrainingSettings)
                                    if hasattr(args, f.name)})
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1

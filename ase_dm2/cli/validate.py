@@ -4,7 +4,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from ase_dm2.cli.generate import add_schedule_arguments
+from ase_dm2.cli.generate import add_schedule_arguments, sampler_from
 
 # Bundled models and what they are checked against: reference files under the shared data folder,
 # (or this repository's data/), the LAMMPS potential preset and the main comparison's rate.
@@ -73,7 +73,6 @@ def run(args) -> int:
     from ase_dm2.io.modelfile import load_model
     from ase_dm2.io.structures import RATE_KEY
     from ase_dm2.md.potentials import preset as potential_preset
-    from ase_dm2.sampling.schedule import NoiseSchedule
     from ase_dm2.validation import TREND_RATES, ValidationSettings, validate
 
     preset = BUNDLED.get(args.model)
@@ -89,12 +88,12 @@ def run(args) -> int:
     for atoms in references:
         by_rate.setdefault(atoms.info.get(RATE_KEY), []).append(atoms)
     main = by_rate.get(rate, references) if model.conditional else references
-    schedule = NoiseSchedule.named(args.schedule, args.steps, args.noiseless_steps)
-    trend_schedule = NoiseSchedule.named(args.schedule, args.trend_steps or schedule.steps, args.noiseless_steps)
+    sampler = sampler_from(args, model)
+    trend_sampler = sampler_from(args, model, args.trend_steps) if args.trend_steps else sampler
     settings = ValidationSettings(
-        n_atoms=args.atoms or (preset or {}).get("n_atoms", 3000), samples=args.samples, schedule=schedule, rate=rate,
+        n_atoms=args.atoms or (preset or {}).get("n_atoms", 3000), samples=args.samples, sampler=sampler, rate=rate,
         trend_rates=tuple(TREND_RATES if args.trend_rates is None else args.trend_rates),
-        trend_samples=args.trend_samples, trend_schedule=trend_schedule,
+        trend_samples=args.trend_samples, trend_sampler=trend_sampler,
         elastic=not args.no_elastic, entropy=not args.no_entropy, seed=args.seed)
     trends = {r: s for r, s in by_rate.items() if r is not None} or None
     command = "ase-dm2 " + shlex.join(sys.argv[1:]) if "validate" in sys.argv else ""

@@ -17,7 +17,10 @@ from ase_dm2.dm2.network import DM2Config, DM2Network
 from ase_dm2.network.denoiser import Denoiser, DenoiserConfig
 
 FORMAT = "ase_dm2.denoiser"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# the first ase_dm2 release that reads each format version; version 2 added noise-level (sigma) conditioning,
+# and sigma-blind models are still written as version 1, so older releases keep reading them
+FIRST_READER = {1: "0.1.0", 2: "0.2.0"}
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "models"
 ARCHITECTURES = {Denoiser.architecture: (Denoiser, DenoiserConfig), DM2Network.architecture: (DM2Network, DM2Config)}
 
@@ -28,9 +31,11 @@ class ModelFileError(ValueError):
 
 def save_model(model, path) -> None:
     """Write any ScoreModel (Denoiser, DM2Network) as a safetensors file, atomically."""
+    version = 2 if model.noise_conditional else 1
     metadata = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": version,
+        "needs": f"ase_dm2 >= {FIRST_READER[version]}",
         "architecture": model.architecture,
         "config": model.config.to_dict(),
         "density_model": None if model.density_model is None else model.density_model.to_dict(),
@@ -79,9 +84,10 @@ def load_model(name_or_path, device="cpu"):
             f"{path} is a safetensors file but not an ase_dm2 model (no valid ase_dm2 metadata)"
         ) from error
     if fmt != FORMAT or version > FORMAT_VERSION:
+        needs = metadata.get("needs", "a newer ase_dm2")
         raise ModelFileError(
-            f"{path} has format {fmt!r} version {version}; this ase_dm2 reads {FORMAT!r} up to version "
-            f"{FORMAT_VERSION}: upgrade ase_dm2"
+            f"{path} has format {fmt!r} version {version}, which needs {needs}; this ase_dm2 reads {FORMAT!r} "
+            f"up to version {FORMAT_VERSION}: upgrade ase_dm2 (pip install -U ase_dm2)"
         )
     try:
         model_class, config_class = ARCHITECTURES[metadata.get("architecture", Denoiser.architecture)]

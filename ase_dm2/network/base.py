@@ -34,12 +34,24 @@ class ScoreModel(torch.nn.Module):
     def conditional(self) -> bool:
         return self.config.conditional
 
-    def graph(self, structures: Sequence, rates: Optional[Sequence[float]] = None) -> Graph:
-        """The graph of a list of Atoms at this model's cutoff, species order, device and dtype."""
+    @property
+    def noise_conditional(self) -> bool:
+        """Whether the network is told each structure's noise level sigma (DM2's networks are not)."""
+        return getattr(self.config, "noise_conditional", False)
+
+    def graph(self, structures: Sequence, rates: Optional[Sequence[float]] = None,
+              sigmas: Optional[Sequence[float]] = None) -> Graph:
+        """The graph of a list of Atoms at this model's cutoff, species order, device and dtype.
+
+        Rates and noise levels (one per structure) are kept only where the model is conditioned on them.
+        """
         if self.conditional and rates is None:
             raise ValueError("this model is conditional on the cooling rate: give rate=... (K/ps)")
+        if self.noise_conditional and sigmas is None:
+            raise ValueError("this model is conditional on the noise level: give sigmas=... (Å), one per structure")
         param = next(self.parameters())
-        graph = build_graph(structures, self.species, self.cutoff, rates if self.conditional else None)
+        graph = build_graph(structures, self.species, self.cutoff, rates if self.conditional else None,
+                            sigmas=sigmas if self.noise_conditional else None)
         return graph.to(device=param.device, dtype=param.dtype)
 
     def save(self, path) -> None:

@@ -1,7 +1,8 @@
-"""Cooling-rate conditioning: log10(rate) -> Gaussian basis -> MLP -> scalar features.
+"""Conditioning on a positive scalar per structure (cooling rate, noise level):
+log10(value) -> Gaussian basis -> MLP -> invariant scalar features.
 
-The embedding is added only to the scalar (0e) channels of the hidden features,
-so conditioning cannot break rotational equivariance.
+The embeddings are added only to the scalar (0e) channels of the hidden
+features, so conditioning cannot break rotational equivariance.
 """
 import torch
 
@@ -19,15 +20,25 @@ class GaussianBasis(torch.nn.Module):
         return torch.exp(-0.5 * ((x.unsqueeze(-1) - self.means) / self.width) ** 2)
 
 
-class RateEmbedding(torch.nn.Module):
-    """Maps cooling rates (K/ps) of each structure to `out_features` invariant scalars."""
+class LogEmbedding(torch.nn.Module):
+    """Maps a positive quantity of each structure to `out_features` invariant scalars through its log10.
 
-    def __init__(self, out_features: int, log_rate_range=(-2.0, 3.0), num_basis: int = 9, hidden: int = 64):
+    `floor` clamps the value from below (a noise level of 0 at the last denoising steps reads as `floor`);
+    `zero_init` starts the output layer at zero, so adding the embedding to a trained network changes nothing
+    until training teaches it (fine-tuning a sigma-blind model into a sigma-conditioned one).
+    """
+
+    def __init__(self, out_features: int, log_range=(-2.0, 3.0), num_basis: int = 9, hidden: int = 64,
+                 floor: float = 0.0, zero_init: bool = False):
         super().__init__()
-        self.basis = GaussianBasis(*log_rate_range, num_basis)
+        self.floor = float(floor)
+        self.basis = GaussianBasis(*log_range, num_basis)
         self.mlp = torch.nn.Sequential(
             torch.nn.Linear(num_basis, hidden), torch.nn.Softplus(), torch.nn.Linear(hidden, out_features)
         )
+        if zero_init:
+            torch.nn.init.zeros_(self.mlp[-1].weight)
+            torch.nn.init.zeros_(self.mlp[-1].bias)
 
-    def forward(self, rate: torch.Tensor) -> torch.Tensor:
-        return self.mlp(self.basis(torch.log10(rate)))
+    def forward(self, value: torch.Tensor) -> torch.Tensor:
+        return self.mlp(self.basis(torch.log10(value.clamp_min(self.floor))))

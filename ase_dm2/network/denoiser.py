@@ -9,7 +9,7 @@ from e3nn.nn import Gate
 
 from ase_dm2.graph import Graph
 from ase_dm2.network.base import ScoreModel
-from ase_dm2.network.conditioning import RateEmbedding
+from ase_dm2.network.conditioning import LogEmbedding
 from ase_dm2.network.interaction import Interaction
 from ase_dm2.network.species import SpeciesAttributes
 from ase_dm2.network.radial import RadialBasis
@@ -17,7 +17,11 @@ from ase_dm2.network.radial import RadialBasis
 
 @dataclass(frozen=True)
 class DenoiserConfig:
-    """Architecture hyperparameters; defaults follow DM2 (DESIGN section 1)."""
+    """Architecture hyperparameters; defaults follow DM2 (Yang & Schwalbe-Koda 2025).
+
+    `conditional`: the cooling rate (K/ps) is an input. `noise_conditional`: so is the noise level sigma (Å) of
+    the structure, which DM2's network is not told (samplers that use it: ase_dm2.sampling.samplers).
+    """
 
     species: tuple
     cutoff: float = 5.0
@@ -34,11 +38,15 @@ class DenoiserConfig:
     log_rate_range: tuple = (-2.0, 3.0)
     num_rate_basis: int = 9
     rate_hidden: int = 64
+    noise_conditional: bool = False
+    log_sigma_range: tuple = (-3.0, 0.5)
+    num_sigma_basis: int = 9
 
     def __post_init__(self):
         species = tuple(sorted(set(self.species), key=lambda s: atomic_numbers[s]))
         object.__setattr__(self, "species", species)
-        object.__setattr__(self, "log_rate_range", tuple(float(v) for v in self.log_rate_range))
+        for name in ("log_rate_range", "log_sigma_range"):
+            object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
 
     @property
     def hidden_irreps(self) -> o3.Irreps:
@@ -47,6 +55,7 @@ class DenoiserConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["species"], d["log_rate_range"] = list(self.species), list(self.log_rate_range)
+        d["log_sigma_range"] = list(self.log_sigma_range)
         return d
 
 
@@ -87,8 +96,13 @@ class Denoiser(ScoreModel):
             irreps = hidden
         self.output = o3.FullyConnectedTensorProduct(hidden, irreps_attr, "1x1o")
         self.rate_embedding = (
-            RateEmbedding(c.hidden_scalars, c.log_rate_range, c.num_rate_basis, c.rate_hidden)
+            LogEmbedding(c.hidden_scalars, c.log_rate_range, c.num_rate_basis, c.rate_hidden)
             if c.conditional else None
+        )
+        self.noise_embedding = (
+            LogEmbedding(c.hidden_scalars, c.log_sigma_range, c.num_sigma_basis, c.rate_hidden,
+                         floor=10 ** c.log_sigma_range[0], zero_init=True)
+            if c.noise_conditional else None
         )
 
     def forward(self, graph: Graph) -> torch.Tensor:
@@ -98,13 +112,23 @@ class Denoiser(ScoreModel):
         edge_basis = self.radial_basis(lengths)
         attr = SpeciesAttributes(self.embed_attributes.weight, graph.species)
         x = self.embed_features(graph.species)
-        condition = None
-        if self.rate_embedding is not None:
-            if graph.rate is None:
-                raise ValueError("this model is conditional on the cooling rate, but the graph has no rate")
-            condition = self.rate_embedding(graph.rate)[graph.batch]
+        condition = self.condition(graph)
         for interaction, gate in zip(self.interactions, self.gates):
             x = gate(interaction(x, attr, graph.center, graph.neighbor, edge_sh, edge_basis))
             if condition is not None:
                 x = torch.cat([x[:, : self.config.hidden_scalars] + condition, x[:, self.config.hidden_scalars :]], 1)
         return attr.apply(self.output, x)
+
+    def condition(self, graph: Graph) -> Optional[torch.Tensor]:
+        """Per-atom scalars added to the hidden scalars: the rate's and the noise level's embeddings, if used."""
+        condition = None
+        if self.rate_embedding is not None:
+            if graph.rate is None:
+                raise ValueError("this model is conditional on the cooling rate, but the graph has no rate")
+            condition = self.rate_embedding(graph.rate)[graph.batch]
+        if self.noise_embedding is not None:
+            if graph.sigma is None:
+                raise ValueError("this model is conditional on the noise level, but the graph has no sigma")
+            noise = self.noise_embedding(graph.sigma)[graph.batch]
+            condition = noise if condition is None else condition + noise
+        return condition

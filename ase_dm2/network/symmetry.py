@@ -4,11 +4,13 @@ import torch
 from e3nn import o3
 
 
-def equivariance_error(model, atoms, rate=None, rotations: int = 3, seed: int = 0) -> float:
-    """Largest |f(R x) - R f(x)| (Å) over random rotations R of atoms and cell."""
+def equivariance_error(model, atoms, rate=None, rotations: int = 3, seed: int = 0, sigma: float = 0.1) -> float:
+    """Largest |f(R x) - R f(x)| (Å) over random rotations R of atoms and cell (noise level `sigma` Å for
+    noise-conditioned models)."""
     def predict(structure):
+        rates = [rate] if model.conditional else None
         with torch.no_grad():
-            return model(model.graph([structure], [rate] if model.conditional else None)).double().numpy()
+            return model(model.graph([structure], rates, [sigma])).double().numpy()
 
     reference = predict(atoms)
     torch.manual_seed(seed)

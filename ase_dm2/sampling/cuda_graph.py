@@ -45,19 +45,23 @@ def padded(graph: Graph, capacity: int, cutoff: float) -> Graph:
     # species, batch and rates are fixed for one batch of structures: written here once, not by fill
     out = replace(graph, species=with_dummy(graph.species), positions=with_dummy(graph.positions),
                   batch=with_dummy(graph.batch), center=room(graph.center), neighbor=room(graph.neighbor),
-                  offsets=room(graph.offsets), rate=None if graph.rate is None else graph.rate.clone())
+                  offsets=room(graph.offsets), rate=None if graph.rate is None else graph.rate.clone(),
+                  sigma=None if graph.sigma is None else graph.sigma.clone())
     fill(out, graph, cutoff)
     return out
 
 
 def fill(target: Graph, graph: Graph, cutoff: float) -> None:
-    """Writes what changes between steps of one batch into the padded `target` in place: positions, then the
-    edges followed by dummy self-edges. Species, batch and rates are the batch's own and stay as padded wrote them.
+    """Writes what changes between steps of one batch into the padded `target` in place: positions, noise levels,
+    then the edges followed by dummy self-edges. Species, batch and rates are the batch's own and stay as padded
+    wrote them.
 
     The dummy atom's own row is left as it is: its edge vectors are the fixed offsets whatever its position.
     """
     n, edges = graph.positions.shape[0], graph.center.shape[0]
     target.positions[:n].copy_(graph.positions)
+    if graph.sigma is not None:
+        target.sigma.copy_(graph.sigma)
     for name in ("center", "neighbor", "offsets"):
         getattr(target, name)[:edges].copy_(getattr(graph, name))
     write_dummy_edges(target.center[edges:], target.neighbor[edges:], target.offsets[edges:], n, cutoff)

@@ -1,38 +1,21 @@
-"""Denoising that stays on the model's device: positions, neighbour list, noise and wrapping are tensors.
+"""A batch of structures as tensors on the model's device, and the network on their graphs.
 
-denoise_batch brings positions to the host every step (vesin's neighbour list
-and numpy noise, the same structures as DiffusionDynamics); on a GPU that is
-a round trip per step. Here vesin-torch builds the neighbour list where the
-positions live (CPU or CUDA), the noise comes from a torch generator on that
-device, and only the finished structures come back. On a GPU the network
-of a small batch runs as a replayed CUDA graph (cuda_graph.py). vesin-torch's
-pair count is read on the host at each step; with fixed-size neighbour lists
-(cell_list.py, `fixed_shapes`) nothing is, and on a GPU the list is replayed
-in the same CUDA graph as the network. The update is
-DiffusionDynamics' (x <- x - eps_theta(x) - xi); the noise is a torch random
-stream, so a seed gives other structures than DiffusionDynamics' (the same
-ones again on the same device).
+vesin-torch builds the neighbour list where the positions live (CPU or CUDA).
+On a GPU the network of a small batch runs as a replayed CUDA graph
+(cuda_graph.py). vesin-torch's pair count is read on the host at each call;
+with fixed-size neighbour lists (cell_list.py, FixedShapeNetwork) nothing is,
+and on a GPU the list is replayed in the same CUDA graph as the network. The
+denoising loop that uses them is engine.py's.
 """
 from typing import Optional, Sequence
 
 import numpy as np
 import torch
-import vesin_torch
 from ase.geometry import complete_cell
-from tqdm.auto import tqdm
 
 from ase_dm2.graph import Graph, species_indices
 from ase_dm2.sampling.cell_list import PaddedCellList
-from ase_dm2.sampling.cuda_graph import ReplayedModel, record, with_dummy
-from ase_dm2.sampling.schedule import NoiseSchedule
-
-# On an H200 (benchmarks/RESULTS.md) replaying made a 3,000-atom step 1.8x faster (GPU work 2.6 ms, launches 6 ms),
-# while at 112,848 atoms op by op was faster (88 against 97-222 ms a step: there the GPU's work hides the
-# launches; on an H100 the two were level there, 100 against 98-105 ms). The limit sits where the GPU's work per
-# step passes the launches' cost (about 7,000 atoms).
-REPLAY_MAX_ATOMS = 10_000
-# steps between reads of the fixed-size neighbour lists' capacity check (fixed_shapes); a failed check repeats them
-CHECK_INTERVAL = 100
+from ase_dm2.sampling.cuda_graph import record, with_dummy
 
 
 def joined(tensors: list) -> torch.Tensor:
@@ -64,7 +47,8 @@ class DeviceStructures:
         # with the row of the dummy atom that pads fixed-size graphs (padded_graph)
         self.padded_species, self.padded_batch = with_dummy(self.species), with_dummy(self.batch)
 
-    def graph(self, neighbor_list, rates: Optional[torch.Tensor], dtype) -> Graph:
+    def graph(self, neighbor_list, rates: Optional[torch.Tensor], dtype,
+              sigmas: Optional[torch.Tensor] = None) -> Graph:
         """The model's graph, built on the device by vesin-torch.
 
         On a GPU the network waits for this (vesin-torch reads its pair count on the host), so it launches few
@@ -78,14 +62,15 @@ class DeviceStructures:
             offsets.append(shifts.to(dtype) @ self.cells[k].to(dtype))
         return Graph(species=self.species, positions=self.positions.to(dtype), batch=self.batch,
                      center=joined(centers), neighbor=joined(neighbors), offsets=joined(offsets),
-                     rate=rates, num_structures=len(self.parts))
+                     rate=rates, num_structures=len(self.parts), sigma=sigmas)
 
-    def padded_graph(self, cell_list: PaddedCellList, rates: Optional[torch.Tensor], dtype) -> Graph:
+    def padded_graph(self, cell_list: PaddedCellList, rates: Optional[torch.Tensor], dtype,
+                     sigmas: Optional[torch.Tensor] = None) -> Graph:
         """The model's graph in `cell_list`'s fixed-size buffers, with the dummy atom N that pads the edges."""
         center, neighbor, offsets = cell_list.compute(self.positions)
         return Graph(species=self.padded_species, positions=with_dummy(self.positions).to(dtype),
                      batch=self.padded_batch, center=center, neighbor=neighbor, offsets=offsets.to(dtype),
-                     rate=rates, num_structures=len(self.parts))
+                     rate=rates, num_structures=len(self.parts), sigma=sigmas)
 
     def wrap(self):
         """Periodic coordinates into [0, 1) of the cell, as ase.geometry.wrap_positions(eps=0)."""
@@ -107,8 +92,10 @@ class FixedShapeNetwork:
     reads the positions where they are, so a call is one replay, with no copies.
     """
 
-    def __init__(self, state: DeviceStructures, model, rates: Optional[torch.Tensor], replay: bool):
-        self.state, self.model, self.rates, self.replay = state, model, rates, replay
+    def __init__(self, state: DeviceStructures, model, rates: Optional[torch.Tensor],
+                 sigmas: Optional[torch.Tensor], replay: bool):
+        """`rates` and `sigmas` (noise levels) are read where they are at each call (a replay reads them too)."""
+        self.state, self.model, self.rates, self.sigmas, self.replay = state, model, rates, sigmas, replay
         self.dtype = next(model.parameters()).dtype
         self.cell_list = PaddedCellList.sized_for(state.positions, state.cells, state.batch, model.cutoff)
         self._record()
@@ -119,7 +106,7 @@ class FixedShapeNetwork:
             self.cuda_graph, self.output = record(self.evaluate, self.state.device)
 
     def evaluate(self) -> torch.Tensor:
-        graph = self.state.padded_graph(self.cell_list, self.rates, self.dtype)
+        graph = self.state.padded_graph(self.cell_list, self.rates, self.dtype, self.sigmas)
         return self.model(graph)[:-1]
 
     def __call__(self) -> torch.Tensor:
@@ -135,72 +122,3 @@ class FixedShapeNetwork:
         self.cell_list = self.cell_list.grown()
         self._record()
         return True
-
-
-def denoise_on_device(structures: Sequence, model, schedule: NoiseSchedule, seeds: Sequence[int],
-                      rates: Optional[Sequence[float]] = None, progress: bool = True, desc: str = "batch",
-                      cuda_graph: Optional[bool] = None, fixed_shapes: bool = False) -> list:
-    """Denoise `structures` in place along `schedule` on the model's device; structure k's noise from seeds[k].
-
-    On a CUDA device the network of a batch of up to REPLAY_MAX_ATOMS atoms is replayed as a CUDA graph
-    (ReplayedModel), where launching its kernels one by one costs more than the GPU's work; larger batches keep
-    the GPU busy op by op. `cuda_graph` True or False forces either way.
-
-    With `fixed_shapes` (periodic cells at least one cutoff wide), the neighbour lists of the whole batch come
-    from a PaddedCellList (FixedShapeNetwork): no step reads anything back, so the host runs ahead of the GPU.
-    Every CHECK_INTERVAL steps the list's capacities are checked; if they overflowed, the steps since the last
-    check are repeated from saved positions and random states with a larger list, so the structures are those
-    ample room gives.
-    """
-    if len(seeds) != len(structures):
-        raise ValueError(f"got {len(seeds)} seeds for {len(structures)} structures; give one per structure")
-    if model.conditional and rates is None:
-        raise ValueError("this model is conditional on the cooling rate: give rates (K/ps), one per structure")
-    param = next(model.parameters())
-    state = DeviceStructures(structures, model.species, param.device)
-    rate = None if not model.conditional else torch.as_tensor(rates, dtype=param.dtype, device=param.device)
-    generators = [torch.Generator(device=param.device).manual_seed(int(seed)) for seed in seeds]
-    model.eval()
-    if cuda_graph is None:
-        cuda_graph = len(state.species) <= REPLAY_MAX_ATOMS
-    replay = cuda_graph and state.device.type == "cuda"
-    if fixed_shapes:
-        displacements = FixedShapeNetwork(state, model, rate, replay)
-    else:
-        network = ReplayedModel(model) if replay else model
-        neighbor_list = vesin_torch.NeighborList(cutoff=float(model.cutoff), full_list=True)
-
-        def displacements():
-            return network(state.graph(neighbor_list, rate, param.dtype))
-
-    def saved(step):
-        return step, state.positions.clone(), [generator.get_state() for generator in generators]
-
-    step, checkpoint = 0, saved(0) if fixed_shapes else None
-    with tqdm(total=schedule.steps, desc=desc, unit="step", disable=not progress) as bar:
-        while step < schedule.steps:
-            with torch.no_grad():
-                state.positions -= displacements().to(torch.float64)
-            sigma = schedule.sigma(step)
-            if sigma > 0:
-                for part, generator in zip(state.parts, generators):
-                    shape = (part.stop - part.start, 3)
-                    scale = torch.empty(shape, dtype=torch.float64, device=state.device)
-                    scale.uniform_(schedule.sigma_min, sigma, generator=generator)
-                    noise = torch.randn(shape, dtype=torch.float64, device=state.device, generator=generator)
-                    state.positions[part] -= scale * noise
-            state.wrap()
-            step += 1
-            bar.update()
-            if fixed_shapes and (step % CHECK_INTERVAL == 0 or step == schedule.steps):
-                if displacements.grown_after_overflow():  # back to the last check
-                    step, positions, random_states = checkpoint
-                    state.positions.copy_(positions)
-                    for generator, random_state in zip(generators, random_states):
-                        generator.set_state(random_state)
-                    bar.n = step
-                    bar.refresh()
-                else:
-                    checkpoint = saved(step)
-    state.write_to(structures)
-    return list(structures)

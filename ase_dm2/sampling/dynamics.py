@@ -1,26 +1,21 @@
 """DiffusionDynamics: generation by iterative denoising, as an ASE dynamics like Langevin.
 
-Each step moves every atom by the model's predicted displacement plus extra
-Gaussian noise (DM2): x <- x - eps_theta(x) - xi, with xi per coordinate of
-standard deviation drawn uniformly in [sigma_min, sigma_t] (NoiseSchedule).
+A thin ASE wrapper around the denoising engine (engine.py) for one structure:
+each step is one step of a sampler (samplers.py), taken from and written back
+to the Atoms, so ASE's trajectories, logs and observers see every step. For
+sigma-blind models the sampler is DM2's: x <- x - eps_theta(x) - xi, with xi
+per coordinate of standard deviation drawn uniformly in [sigma_min, sigma_t]
+(NoiseSchedule).
 """
 from typing import IO, Optional
 
 import numpy as np
-from ase.geometry import wrap_positions
 from ase.optimize.optimize import BaseDynamics
 
 from ase_dm2.sampling.calculator import ScoreCalculator
+from ase_dm2.sampling.engine import DenoisingEngine
+from ase_dm2.sampling.samplers import DM2Sampler, make_sampler
 from ase_dm2.sampling.schedule import NoiseSchedule
-
-
-def denoised_positions(atoms, displacement, sigma: float, sigma_min: float, rng) -> np.ndarray:
-    """x - eps_theta(x) - xi, wrapped into the cell; xi per coordinate with std drawn in [sigma_min, sigma]."""
-    positions = atoms.positions - displacement
-    if sigma > 0:
-        scale = rng.uniform(sigma_min, sigma, size=positions.shape)
-        positions -= scale * rng.standard_normal(positions.shape)
-    return wrap_positions(positions, atoms.cell.array, atoms.pbc, eps=0.0)  # into [0, 1)
 
 
 class DiffusionDynamics(BaseDynamics):
@@ -34,24 +29,33 @@ class DiffusionDynamics(BaseDynamics):
     rate : float, optional
         Cooling rate in K/ps for conditional models (default: atoms.info["cooling_rate"]).
     schedule : NoiseSchedule, optional
-        Default: DM2's protocol stretched to the length of the first run()
+        DM2's sampler along this schedule. Default: DM2's protocol stretched to the length of the first run()
         (run(3000): 2,900 noisy steps from sigma 1.0 to 0.001 Å, then 100 without noise).
+    sampler : str or sampler object, optional
+        A sampler of ase_dm2.sampling.samplers, or its name ("dm2", "edm", "pc"); a name takes the number of
+        network calls from the first run(). Default: the model's ("edm" for noise-conditioned models, for which
+        run(N) then makes N network calls in fewer sampler steps; "dm2" for the others).
     seed : int, optional
-        Seed of the extra noise; the same seed and start give the same structure.
+        Seed of the injected noise; the same seed and start give the same structure (as in a batch of
+        `ase_dm2.sampling.generate`).
     trajectory, logfile, loginterval
-        As in ASE's molecular dynamics; the log shows step, sigma_t and the mean displacement.
+        As in ASE's molecular dynamics; the log shows step, sigma and the mean displacement.
     """
 
     def __init__(self, atoms, model, rate: Optional[float] = None, schedule: Optional[NoiseSchedule] = None,
                  seed: Optional[int] = None, trajectory=None, logfile: Optional[IO] = None, loginterval: int = 1,
-                 **kwargs):
+                 sampler=None, **kwargs):
         super().__init__(atoms, logfile=logfile, trajectory=trajectory, loginterval=loginterval, **kwargs)
+        if schedule is not None and sampler not in (None, "dm2"):
+            raise ValueError(f"a NoiseSchedule sets DM2's sampler; leave out schedule= with sampler={sampler!r}")
         self.calc = ScoreCalculator(model, rate)
+        self.model = model
         self.schedule = schedule
+        self.sampler = DM2Sampler(schedule) if schedule is not None else sampler
         self.seed = seed
-        self.rng = np.random.default_rng(seed)
         self.sigma = np.nan
         self.displacement = None
+        self.engine = None
         if logfile:
             self.attach(self.log, loginterval)
 
@@ -62,14 +66,31 @@ class DiffusionDynamics(BaseDynamics):
             "rate": self.calc.rate,
             "seed": self.seed,
             "schedule": None if self.schedule is None else self.schedule.todict(),
+            "sampler": None if not hasattr(self.sampler, "todict") else self.sampler.todict(),
         }
 
+    def _prepare(self, calls: int):
+        """The sampler (from its name or the model's default, with `calls` network calls) and the engine."""
+        if not hasattr(self.sampler, "step"):
+            self.sampler = make_sampler(self.sampler, self.model, calls)
+        if isinstance(self.sampler, DM2Sampler):
+            self.schedule = self.sampler.schedule
+        rate = self.calc.rate_for(self.atoms)
+        seed = self.seed if self.seed is not None else int(np.random.SeedSequence().generate_state(1)[0])
+        self.engine = DenoisingEngine([self.atoms], self.model, [seed], None if rate is None else [rate])
+
     def irun(self, steps: Optional[int] = None):
-        """Run as a generator, yielding after each step; steps defaults to the rest of the schedule."""
-        if self.schedule is None:
-            self.schedule = NoiseSchedule.dm2(steps if steps is not None else 3000)
+        """Run as a generator, yielding after each step; steps defaults to the rest of the sampler's steps.
+
+        The first run's `steps` (default 3,000) sizes a sampler given by name or left to the model: DM2's
+        schedule of that many steps, or that many network calls of a noise-conditioned sampler.
+        """
+        if self.engine is None:
+            self._prepare(steps if steps is not None else 3000)
+            if steps is not None:
+                steps = min(steps, self.sampler.steps)
         if steps is None:
-            steps = max(self.schedule.steps - self.nsteps, 0)
+            steps = max(self.sampler.steps - self.nsteps, 0)
         self.max_steps = self.nsteps + steps
         if self.nsteps == 0:
             self.call_observers()
@@ -88,10 +109,13 @@ class DiffusionDynamics(BaseDynamics):
         return converged
 
     def step(self):
-        atoms = self.atoms
-        self.sigma = self.schedule.sigma(self.nsteps)
-        self.displacement = self.calc.get_property("displacement", atoms)
-        atoms.positions = denoised_positions(atoms, self.displacement, self.sigma, self.schedule.sigma_min, self.rng)
+        """One sampler step from the Atoms' current positions (observers may have moved atoms)."""
+        if self.nsteps >= self.sampler.steps and not isinstance(self.sampler, DM2Sampler):  # DM2's: noiseless
+            raise RuntimeError(f"the sampler's {self.sampler.steps} steps are done; start a new DiffusionDynamics")
+        self.engine.positions = self.engine.positions.new_tensor(self.atoms.positions)
+        self.sigma = self.sampler.sigma(self.nsteps)
+        self.displacement = self.sampler.step(self.engine, self.nsteps).cpu().numpy()
+        self.atoms.positions = self.engine.positions.cpu().numpy()
 
     def log(self):
         if self.nsteps == 0:

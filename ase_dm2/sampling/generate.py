@@ -6,9 +6,9 @@ from tqdm.auto import tqdm
 
 from ase_dm2.build import porous_structure, random_structure
 from ase_dm2.io.structures import RATE_KEY
-from ase_dm2.sampling.batch import denoise_batch
-from ase_dm2.sampling.device import denoise_on_device
 from ase_dm2.sampling.dynamics import DiffusionDynamics
+from ase_dm2.sampling.engine import denoise
+from ase_dm2.sampling.samplers import make_sampler
 from ase_dm2.sampling.schedule import NoiseSchedule
 
 
@@ -34,18 +34,21 @@ def trajectory_path(trajectory, sample: int, n_samples: int):
 def generate(model, n_atoms: Optional[int] = None, formula_units: Optional[int] = None, composition=None,
              rate: Optional[float] = None, density: Optional[float] = None, cell=None, aspect=(1.0, 1.0, 1.0),
              pore_radius: Optional[float] = None, schedule: Optional[NoiseSchedule] = None, seed: int = 0,
-             n_samples: int = 1, trajectory=None, logfile=None, progress: bool = True, batch_size: int = 1) -> list:
+             n_samples: int = 1, trajectory=None, logfile=None, progress: bool = True, batch_size: int = 1,
+             sampler: Optional[str] = None, calls: Optional[int] = None) -> list:
     """`n_samples` generated structures; sample k uses seed + k for its start and its noise.
 
-    With `batch_size` > 1, that many samples share each network call (no trajectory or log then).
-    A model on a GPU denoises on the device (denoise_on_device) unless a trajectory or log is asked for.
+    `sampler` ("dm2", "edm", "pc"; default the model's) makes `calls` network calls (default: DM2's 3,000, or
+    300 for the noise-conditioned samplers); `schedule` sets DM2's sampler exactly. With `batch_size` > 1, that
+    many samples share each network call (no trajectory or log then). Every path runs the one denoising engine
+    on the model's device, so a seed gives the same structure alone or in a batch.
     """
     if model.conditional and rate is None:
         raise ValueError("this model is conditional on the cooling rate: give a rate in K/ps")
     if batch_size > 1 and (trajectory or logfile):
         raise ValueError("trajectories and logs follow one sample at a time: use batch_size=1 with them")
     composition = composition or default_composition(model)
-    schedule = schedule or NoiseSchedule()
+    sampler = make_sampler(sampler, model, calls, schedule)
     samples = []
     for k in range(n_samples):
         common = dict(n_atoms=n_atoms, formula_units=formula_units, density=density, rate=rate, model=model,
@@ -56,24 +59,23 @@ def generate(model, n_atoms: Optional[int] = None, formula_units: Optional[int] 
             samples.append(porous_structure(composition, pore_radius, **common))
         else:
             samples.append(random_structure(composition, cell=cell, aspect=aspect, **common))
-    on_device = next(model.parameters()).device.type == "cuda" and not (trajectory or logfile)
     for start in range(0, n_samples, batch_size):
         batch = samples[start:start + batch_size]
         label = f"sample{'s' if len(batch) > 1 else ''} {start + 1}"
         label += f"-{start + len(batch)}/{n_samples}" if len(batch) > 1 else f"/{n_samples}"
-        if len(batch) > 1 or on_device:
-            denoise = denoise_on_device if on_device else denoise_batch
-            denoise(batch, model, schedule, [seed + start + k for k in range(len(batch))],
+        if not (trajectory or logfile):
+            denoise(batch, model, sampler, [seed + start + k for k in range(len(batch))],
                     None if rate is None else [rate] * len(batch), progress=progress, desc=label)
             continue
-        dynamics = DiffusionDynamics(batch[0], model, rate=rate, schedule=schedule, seed=seed + start,
+        dynamics = DiffusionDynamics(batch[0], model, rate=rate, sampler=sampler, seed=seed + start,
                                      trajectory=trajectory_path(trajectory, start, n_samples), logfile=logfile,
-                                     loginterval=max(1, schedule.steps // 100))
-        with dynamics, tqdm(total=schedule.steps, desc=label, unit="step", disable=not progress) as bar:
-            for _ in dynamics.irun(schedule.steps):
+                                     loginterval=max(1, sampler.steps // 100))
+        with dynamics, tqdm(total=sampler.steps, desc=label, unit="step", disable=not progress) as bar:
+            for _ in dynamics.irun():
                 bar.update(1 if dynamics.nsteps else 0)
     for k, atoms in enumerate(samples):
-        atoms.info.update(seed=seed + k, generator="ase_dm2", steps=schedule.steps)
+        atoms.info.update(seed=seed + k, generator="ase_dm2", steps=sampler.steps, sampler=sampler.name,
+                          calls=sampler.calls)
         if rate is not None:
             atoms.info[RATE_KEY] = float(rate)
     return samples

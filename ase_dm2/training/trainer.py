@@ -1,10 +1,12 @@
 """Training a Denoiser by denoising score matching (DM2's recipe), resumable and data-parallel.
 
 Every step draws a batch of structures, gives each one sigma ~ U[0.001, 0.75] Å
+(DM2's; `sigma_distribution` may put as many structures in each decade of sigma)
 and per-coordinate Gaussian noise of that scale (with `per_atom_noise`, of a
-scale drawn again for each atom below that sigma, as the sampler's noise is),
-and minimises
-MSE(model(noisy), noise) with AdamW. Optionally the learning rate decays on a
+scale drawn again for each atom below that sigma, so one structure mixes scales as
+DM2's sampler noise does), and minimises MSE(model(noisy), noise) with AdamW,
+each structure's error weighted by `loss_weight` (LOSS_WEIGHTS). A model with
+`noise_conditional` is told each structure's sigma. Optionally the learning rate decays on a
 cosine to `final_learning_rate`, and an exponential moving average of the
 weights (`ema_decay`, as in most diffusion models) is what validation sees and
 what is saved: both help when few, noisy steps are affordable (batch 1 on a
@@ -18,7 +20,7 @@ import csv
 import datetime
 import hashlib
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -34,10 +36,31 @@ from ase_dm2.io.atomic import atomic_path
 from ase_dm2.io.structures import RATE_KEY, cooling_rates
 from ase_dm2.network.denoiser import Denoiser, DenoiserConfig
 from ase_dm2.training.crops import crop_centres, interior_density, spherical_crop
-from ase_dm2.training.noise import noisy_copy
+from ase_dm2.training.noise import SIGMA_DISTRIBUTIONS, noisy_copy
 
 CHECKPOINT = "checkpoint.pt"
 MODEL = "model.safetensors"
+
+
+def loss_weight(name: str, sigma: float, sigma_w: float) -> float:
+    """Weight of a structure's squared error at noise scale `sigma` (Å), one of LOSS_WEIGHTS.
+
+    "none": 1 (DM2). "inverse": sigma_w^2 / (sigma^2 + sigma_w^2), so the small scales, where the error is
+    small but bonds and tetrahedra form, count about as much as the large ones. "edm": Karras et al. (2022)'s
+    lambda = (sigma^2 + sigma_data^2) / (sigma sigma_data)^2 times sigma_data^2, with sigma_data = sigma_w
+    (the error of x - eps is the error of eps, so EDM's denoiser weighting applies as it is). A constant
+    factor changes nothing under AdamW.
+    """
+    if name == "none":
+        return 1.0
+    if name == "inverse":
+        return sigma_w**2 / (sigma**2 + sigma_w**2)
+    if name == "edm":
+        return 1.0 + sigma_w**2 / sigma**2
+    raise ValueError(f"unknown loss weight {name!r}; choose one of {', '.join(LOSS_WEIGHTS)}")
+
+
+LOSS_WEIGHTS = ("none", "inverse", "edm")
 
 
 @dataclass
@@ -62,6 +85,18 @@ class TrainingSettings:
     crop_radius: Optional[float] = None  # Å; finite structures are trained on as spherical crops
     crop_margin: float = 5.0  # Å; loss atoms lie this far inside the crop and the structure
     per_atom_noise: bool = False  # each atom's noise scale ~ U[sigma_min, the structure's sigma]
+    sigma_distribution: str = "uniform"  # of each structure's sigma: one of SIGMA_DISTRIBUTIONS
+    loss_weight: str = "none"  # of each structure's squared error, by its sigma: one of LOSS_WEIGHTS
+    loss_weight_sigma: float = 0.05  # Å; the scale sigma_w of the loss weight
+
+    def __post_init__(self):
+        if self.sigma_distribution not in SIGMA_DISTRIBUTIONS:
+            raise ValueError(f"unknown sigma distribution {self.sigma_distribution!r}; "
+                             f"choose one of {', '.join(SIGMA_DISTRIBUTIONS)}")
+        if self.loss_weight not in LOSS_WEIGHTS:
+            raise ValueError(f"unknown loss weight {self.loss_weight!r}; choose one of {', '.join(LOSS_WEIGHTS)}")
+        if not 0 < self.sigma_min < self.sigma_max:
+            raise ValueError(f"need 0 < sigma_min < sigma_max, got {self.sigma_min} and {self.sigma_max}")
 
     def learning_rate_at(self, step: int) -> float:
         """Learning rate of optimiser step `step` (0-based)."""
@@ -125,9 +160,7 @@ class Trainer:
             torch.manual_seed(settings.seed)  # reproducible initial weights
             model = Denoiser(config, self._fit_density(), self._provenance())
         if initial is not None:
-            if initial.config != config:
-                raise ValueError("the initial model's architecture differs from `config`; give it initial.config")
-            model.load_state_dict(initial.state_dict())
+            self._load_initial(model, initial)
             model.provenance["initialised_from"] = {key: initial.provenance.get(key)
                                                     for key in ("bundled_as", "steps", "finished", "hardware")}
         self.model = model.to(self.device)
@@ -143,6 +176,21 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(settings.seed)
         self.step = 0
         self.history = []
+
+    @staticmethod
+    def _load_initial(model: Denoiser, initial) -> None:
+        """`initial`'s weights into `model`: the same architecture, or the same plus a noise-level embedding,
+        which starts at zero (the fine-tuned model starts as `initial`, sigma-blind)."""
+        if not isinstance(initial, Denoiser):
+            raise ValueError(f"fine-tuning starts from an ase_dm2 model, not a {type(initial).__name__} "
+                             "(a DM2 checkpoint's network is another architecture): train without --init")
+        if replace(initial.config, noise_conditional=model.config.noise_conditional) != model.config:
+            raise ValueError("the initial model's architecture differs from `config`; give it initial.config "
+                             "(adding noise conditioning is the one change allowed)")
+        missing, unexpected = model.load_state_dict(initial.state_dict(), strict=False)
+        if unexpected or any(not key.startswith("noise_embedding.") for key in missing):
+            raise ValueError(f"the initial model's weights do not fit (missing {missing[:3]}, "
+                             f"unexpected {unexpected[:3]})")
 
     @property
     def final_model(self) -> Denoiser:
@@ -182,14 +230,21 @@ class Trainer:
         }
 
     # -- one step -------------------------------------------------------------------------
-    def _loss(self, model, noisy, noise, rates, masks=None) -> torch.Tensor:
-        graph = self.model.graph(noisy, rates)
+    def _loss(self, model, noisy, noise, rates, sigmas, masks=None, weights=None) -> torch.Tensor:
+        """Mean squared error over atoms and coordinates; `weights` (one per structure) scale each one's rows."""
+        graph = self.model.graph(noisy, rates, sigmas)
         target = torch.from_numpy(np.concatenate(noise)).to(graph.positions)
         predicted = model(graph)
+        row_weights = None
+        if weights is not None:
+            row_weights = torch.as_tensor(weights, dtype=target.dtype, device=target.device)[graph.batch]
         if masks is not None:
             counted = torch.from_numpy(np.concatenate(masks)).to(graph.positions.device)
             predicted, target = predicted[counted], target[counted]
-        return torch.nn.functional.mse_loss(predicted, target)
+            row_weights = None if row_weights is None else row_weights[counted]
+        if row_weights is None:
+            return torch.nn.functional.mse_loss(predicted, target)
+        return (row_weights[:, None] * (predicted - target) ** 2).mean()
 
     def _sample(self, k: int):
         """(structure, loss mask or None) for training structure k: a random crop where it is cropped."""
@@ -209,9 +264,13 @@ class Trainer:
         indices = torch.randint(len(self.train_set), (s.batch_size,), generator=self.generator).tolist()
         # every process draws the crops and noise of the whole batch, then keeps its own share
         structures, masks = zip(*(self._sample(k) for k in indices))
-        samples = [noisy_copy(atoms, self.generator, sigmas, s.per_atom_noise) for atoms in structures]
+        samples = [noisy_copy(atoms, self.generator, sigmas, s.per_atom_noise, s.sigma_distribution)
+                   for atoms in structures]
         share = slice(self.rank * s.batch_size // self.world, (self.rank + 1) * s.batch_size // self.world)
-        noisy, noise = zip(*samples[share])
+        noisy, noise, drawn = zip(*samples[share])
+        weights = None
+        if s.loss_weight != "none":
+            weights = [loss_weight(s.loss_weight, sigma, s.loss_weight_sigma) for sigma in drawn]
         masks = None if all(m is None for m in masks) else [
             np.ones(len(a), dtype=bool) if m is None else m for a, m in zip(structures[share], masks[share])]
         rates = None if self.rates is None else [self.rates[k] for k in indices[share]]
@@ -219,7 +278,7 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = s.learning_rate_at(self.step)
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self._loss(self.ddp, noisy, noise, rates, masks)
+        loss = self._loss(self.ddp, noisy, noise, rates, drawn, masks, weights)
         loss.backward()
         self.optimizer.step()
         if self.average is not None:
@@ -243,9 +302,9 @@ class Trainer:
         losses = []
         for sigma in np.linspace(s.sigma_min, s.sigma_max, s.validation_sigmas):
             for k, atoms in enumerate(self.validation_set):
-                noisy, noise = noisy_copy(atoms, generator, (sigma, sigma))
+                noisy, noise, _ = noisy_copy(atoms, generator, (sigma, sigma))
                 rates = None if self.val_rates is None else [self.val_rates[k]]
-                losses.append(float(self._loss(model, [noisy], [noise], rates)))
+                losses.append(float(self._loss(model, [noisy], [noise], rates, [sigma])))
         return float(np.mean(losses))
 
     # -- the loop, checkpoints and outputs ------------------------------------------------
