@@ -129,3 +129,25 @@ def test_density_model_warns_outside_training_range():
     assert DensityModel.from_dict(density.to_dict()).predict(1.0) == pytest.approx(2.13)
     with pytest.raises(ValueError, match="two or more rates"):
         DensityModel.fit([1.0, 1.0], [2.1, 2.2])
+
+
+def test_model_files_hold_only_the_networks_weights(tmp_path):
+    """No e3nn internals (masks, Wigner 3j constants, an unused TensorProduct) are written: only parameters."""
+    model = tiny_model(conditional=True, noise_conditional=True)
+    model.save(tmp_path / "m.safetensors")
+    keys = set(safetensors.torch.load_file(str(tmp_path / "m.safetensors")))
+    assert keys == {name for name, _ in model.named_parameters()}
+    assert not any("w3j" in key or ".conv." in key for key in keys)
+
+
+def test_files_of_ase_dm2_0_1_with_e3nn_buffers_still_load(saved, tmp_path):
+    """Files written before the buffers were left out hold them (and an unused TensorProduct's): dropped."""
+    model, path = saved
+    out = tmp_path / "old.safetensors"
+    extra = {**{k: v for k, v in model.state_dict().items() if k.endswith("output_mask")},
+             "interactions.1.conv._compiled_main_left_right._w3j_1_2_1": torch.zeros(3, 5, 3),
+             "interactions.0.conv.output_mask": torch.ones(4)}
+    _rewrite(path, out, edit_tensors=lambda tensors: tensors.update(extra))
+    loaded = load_model(out)
+    for name, value in model.named_parameters():
+        assert torch.equal(dict(loaded.named_parameters())[name], value.detach())

@@ -41,7 +41,9 @@ def save_model(model, path) -> None:
         "density_model": None if model.density_model is None else model.density_model.to_dict(),
         "provenance": model.provenance,
     }
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    rebuilt = getattr(model, "rebuilt_keys", None)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
+               if rebuilt is None or not rebuilt.search(k)}
     with atomic_path(path) as tmp:
         safetensors.torch.save_file(tensors, str(tmp), metadata={"ase_dm2": json.dumps(metadata)})
 
@@ -100,6 +102,10 @@ def load_model(name_or_path, device="cpu"):
     density = None if density is None else DensityModel.from_dict(density)
     model = model_class(config, density, metadata.get("provenance"))
     expected = model.state_dict()
+    rebuilt = getattr(model_class, "rebuilt_keys", None)
+    if rebuilt is not None:
+        tensors = {key: value for key, value in tensors.items() if not rebuilt.search(key)}
+        expected = {key: value for key, value in expected.items() if not rebuilt.search(key)}
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     mismatched = sorted(k for k in set(expected) & set(tensors) if expected[k].shape != tensors[k].shape)
@@ -109,5 +115,5 @@ def load_model(name_or_path, device="cpu"):
             f"{unexpected[:3]}, wrong shapes {mismatched[:3]}); the file is damaged or was written by "
             "an incompatible version"
         )
-    model.load_state_dict(tensors)
+    model.load_state_dict(tensors, strict=rebuilt is None)
     return model.to(device).eval()

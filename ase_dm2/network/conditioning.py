@@ -13,7 +13,7 @@ class GaussianBasis(torch.nn.Module):
     def __init__(self, start: float = -2.0, stop: float = 3.0, num_basis: int = 9):
         super().__init__()
         means = torch.linspace(start, stop, num_basis)
-        self.register_buffer("means", means)
+        self.register_buffer("means", means, persistent=False)  # rebuilt from the config
         self.width = float(means[1] - means[0]) if num_basis > 1 else 1.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,5 @@
 """The denoiser: an E(3)-equivariant network predicting each atom's noise displacement."""
+import re
 from dataclasses import asdict, dataclass
 from typing import Optional
 
@@ -67,6 +68,10 @@ class Denoiser(ScoreModel):
     """
 
     architecture = "ase_dm2"
+    # buffers rebuilt from the config (e3nn's masks and constants; files of ase_dm2 0.1 also hold an unused
+    # TensorProduct's): not written into model files, and dropped when older files are read
+    rebuilt_keys = re.compile(r"^interactions\.\d+\.conv\.|\.basis\.means$|\.bessel\.frequencies$|\.output_mask$"
+                              r"|^gates\.\d+\.mul\.weight$")
 
     def __init__(self, config: DenoiserConfig, density_model=None, provenance: Optional[dict] = None):
         super().__init__(config, density_model, provenance)

@@ -52,11 +52,12 @@ class Interaction(torch.nn.Module):
         self.self_connection = o3.FullyConnectedTensorProduct(irreps_in, irreps_attr, irreps_out)
         self.linear_1 = o3.FullyConnectedTensorProduct(irreps_in, irreps_attr, irreps_in)
         irreps_mid, instructions = _uvu_paths(irreps_in, irreps_edge, irreps_out)
-        self.conv = o3.TensorProduct(
-            irreps_in, irreps_edge, irreps_mid, instructions, shared_weights=False, internal_weights=False
-        )
-        self.radial = FullyConnectedNet([num_basis, radial_hidden, self.conv.weight_numel], torch.nn.functional.silu)
-        self.convolution = EdgeConvolution(self.conv)
+        # e3nn's TensorProduct defines the paths; EdgeConvolution evaluates them (the TensorProduct itself is not
+        # kept: its private buffers would be written into every model file)
+        conv = o3.TensorProduct(irreps_in, irreps_edge, irreps_mid, instructions, shared_weights=False,
+                                internal_weights=False)
+        self.radial = FullyConnectedNet([num_basis, radial_hidden, conv.weight_numel], torch.nn.functional.silu)
+        self.convolution = EdgeConvolution(conv)
         self.linear_2 = o3.FullyConnectedTensorProduct(irreps_mid.simplify(), irreps_attr, irreps_out)
 
     def forward(self, x, attr: SpeciesAttributes, center, neighbor, edge_sh, edge_basis):

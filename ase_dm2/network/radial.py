@@ -15,7 +15,8 @@ class BesselBasis(torch.nn.Module):
     def __init__(self, cutoff: float, num_basis: int = 16):
         super().__init__()
         self.cutoff = float(cutoff)
-        self.register_buffer("frequencies", math.pi / self.cutoff * torch.arange(1, num_basis + 1, dtype=torch.float32))
+        frequencies = math.pi / self.cutoff * torch.arange(1, num_basis + 1, dtype=torch.float32)
+        self.register_buffer("frequencies", frequencies, persistent=False)  # rebuilt from the cutoff
 
     def forward(self, r: torch.Tensor) -> torch.Tensor:
         r = r.unsqueeze(-1)
