@@ -21,7 +21,7 @@ from ase_dm2.analysis.angles import bond_angles
 from ase_dm2.analysis.coordination import SI_O_CUTOFF
 from ase_dm2.analysis.entropy import structure_entropy
 from ase_dm2.analysis.figures import kind_of
-from ase_dm2.analysis.plots import pyplot, save_figure
+from ase_dm2.analysis.plots import save_figure, subplots
 from ase_dm2.analysis.report import compare, markdown, write_report
 from ase_dm2.density import density_of
 from ase_dm2.io.atomic import atomic_path
@@ -114,11 +114,10 @@ def quality_bar(summary: dict, moduli: Optional[dict]) -> list:
 
 def plot_trends(trends: dict, out_dir: Path) -> Path:
     """Density, Si-O-Si angle and entropy against cooling rate: generated points, simulated mean and spread."""
-    plt = pyplot()
     names = [n for n in ("density", "Si-O-Si", "entropy") if any(n in f for fs in trends["generated"].values()
                                                                   for f in fs)]
     labels = {"density": "density (g/cm³)", "Si-O-Si": "mean Si-O-Si angle (deg)", "entropy": "QUESTS entropy (nats)"}
-    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2), squeeze=False)
+    fig, axes = subplots(1, len(names), figsize=(4 * len(names), 3.2), squeeze=False)
     for ax, name in zip(axes[0], names):
         for key, style, label in (("reference", "s-", "simulated"), ("generated", "o--", "generated")):
             rates = sorted(trends[key])

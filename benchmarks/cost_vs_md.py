@@ -11,7 +11,7 @@ from pathlib import Path
 from _util import print_table, step_seconds
 from lammps_throughput import FIXED_PS, RATES, throughput
 from ase_dm2 import configure_runtime, load_model
-from ase_dm2.analysis.plots import pyplot, save_figure
+from ase_dm2.analysis.plots import save_figure, subplots
 from ase_dm2.build import random_structure
 from ase_dm2.md import jakse_sio2, quench_ps
 from ase_dm2.md.meltquench import separated_random_structure
@@ -30,7 +30,7 @@ def main():
     model = load_model(args.model)
     md_rate = throughput(separated_random_structure("SiO2", 3000, 2.2, seed=1), jakse_sio2(), args.md_steps)
     rows = []
-    fig, ax = pyplot().subplots(figsize=(5.5, 4))
+    fig, ax = subplots(figsize=(5.5, 4))
     for k, n in enumerate(args.sizes):
         atoms = random_structure("SiO2", n_atoms=n, rate=1.0, model=model, seed=0)
         step = step_seconds(atoms, model, 1.0, repeat=3 if n <= 3000 else 1)

@@ -8,22 +8,20 @@ from ase_dm2.io.atomic import atomic_path
 COLOURS = {"generated": "tab:red", "reference": "tab:blue"}
 
 
-def pyplot():
-    """matplotlib.pyplot on the file-only Agg backend."""
-    import matplotlib
+def subplots(nrows: int = 1, ncols: int = 1, figsize=None, squeeze: bool = True):
+    """(figure, axes) as matplotlib.figure.Figure objects: no pyplot, so a user's backend and open figures are
+    left alone (a Figure writes PNG files by itself)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    figure = Figure(figsize=figsize)
+    return figure, figure.subplots(nrows, ncols, squeeze=squeeze)
 
 
 def save_figure(fig, path) -> Path:
-    """Write a figure as PNG atomically and close it."""
+    """Write a figure as PNG atomically."""
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120)
-    pyplot().close(fig)
+        fig.savefig(tmp, dpi=120, format="png")
     return path
 
 
@@ -32,12 +30,11 @@ def _mean_curve(figures, getter):
 
 
 def plot_summary(summary: dict, out_dir: Path) -> list:
-    plt = pyplot()
     sets = summary["figures"]
     first = sets["reference"][0]
     written = []
     pairs = [k for k in first["rdf"] if k != "r"]
-    fig, axes = plt.subplots(1, len(pairs), figsize=(4 * len(pairs), 3.2), squeeze=False)
+    fig, axes = subplots(1, len(pairs), figsize=(4 * len(pairs), 3.2), squeeze=False)
     for ax, pair in zip(axes[0], pairs):
         for name, figures in sets.items():
             ax.plot(first["rdf"]["r"], _mean_curve(figures, lambda f: f["rdf"][pair]), color=COLOURS[name], label=name)
@@ -46,7 +43,7 @@ def plot_summary(summary: dict, out_dir: Path) -> list:
     written.append(save_figure(fig, out_dir / "pdfs.png"))
     if "angles" in first:
         triplets = list(first["angles"])
-        fig, axes = plt.subplots(1, len(triplets), figsize=(4 * len(triplets), 3.2), squeeze=False)
+        fig, axes = subplots(1, len(triplets), figsize=(4 * len(triplets), 3.2), squeeze=False)
         for ax, triplet in zip(axes[0], triplets):
             for name, figures in sets.items():
                 density = _mean_curve(figures, lambda f: f["angles"][triplet]["density"])
@@ -56,7 +53,7 @@ def plot_summary(summary: dict, out_dir: Path) -> list:
         written.append(save_figure(fig, out_dir / "angles.png"))
     if "rings" in first:
         sizes = sorted({int(n) for figures in sets.values() for f in figures for n in f["rings"]})
-        fig, ax = plt.subplots(figsize=(5, 3.2))
+        fig, ax = subplots(figsize=(5, 3.2))
         width = 0.4
         for k, (name, figures) in enumerate(sets.items()):
             fractions = _mean_curve(figures, lambda f: [f["rings"].get(str(n), 0) / max(sum(f["rings"].values()), 1)
@@ -66,7 +63,7 @@ def plot_summary(summary: dict, out_dir: Path) -> list:
         ax.legend()
         written.append(save_figure(fig, out_dir / "rings.png"))
     if "vdos" in first:
-        fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+        fig, axes = subplots(1, 2, figsize=(8, 3.2))
         grid = np.array(first["vdos"]["grid"])
         for name, figures in sets.items():
             dos = _mean_curve(figures, lambda f: f["vdos"]["dos"])
@@ -79,7 +76,7 @@ def plot_summary(summary: dict, out_dir: Path) -> list:
         written.append(save_figure(fig, out_dir / "vdos.png"))
     entropy = [(name, [f["entropy"] for f in figures]) for name, figures in sets.items() if "entropy" in figures[0]]
     if entropy:
-        fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+        fig, axes = subplots(1, 2, figsize=(8, 3.2))
         axes[0].boxplot([values for _, values in entropy], tick_labels=[n for n, _ in entropy])
         axes[0].set(title="QUESTS entropy", ylabel="H (nats)")
         overlap = summary["distances"].get("QUESTS overlap", {})

@@ -33,9 +33,9 @@ def run(args) -> int:
 
 
 def plot(vdos, path, label) -> None:
-    from ase_dm2.analysis.plots import pyplot, save_figure
+    from ase_dm2.analysis.plots import save_figure, subplots
 
-    fig, axes = pyplot().subplots(1, 2, figsize=(8, 3.2))
+    fig, axes = subplots(1, 2, figsize=(8, 3.2))
     axes[0].plot(vdos["grid"], vdos["dos"], label=label)
     axes[0].set(xlabel="frequency (THz)", ylabel="g(nu)", title="VDOS")
     axes[1].plot(vdos["grid"], vdos["reduced_dos"])

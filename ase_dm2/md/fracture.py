@@ -47,9 +47,9 @@ def fracture(atoms, potential, strain_rate: float = 1e9, max_strain: float = 0.5
 
 def plot_stress_strain(curves: dict, path) -> None:
     """PNG of {label: fracture result} curves."""
-    from ase_dm2.analysis.plots import pyplot, save_figure
+    from ase_dm2.analysis.plots import save_figure, subplots
 
-    fig, ax = pyplot().subplots(figsize=(5, 3.5))
+    fig, ax = subplots(figsize=(5, 3.5))
     for label, curve in curves.items():
         ax.plot(curve["strain"], curve["stress"], label=label)
     ax.set(xlabel="strain", ylabel="true stress (GPa)", title="uniaxial tension")

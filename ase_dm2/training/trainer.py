@@ -396,10 +396,10 @@ def write_loss_curves(history, out_dir) -> None:
             writer.writerows(history)
     if not history:
         return
-    from ase_dm2.analysis.plots import pyplot, save_figure
+    from ase_dm2.analysis.plots import save_figure, subplots
 
     steps = [h["step"] for h in history]
-    fig, ax = pyplot().subplots(figsize=(5, 3.5))
+    fig, ax = subplots(figsize=(5, 3.5))
     ax.plot(steps, [h["train_loss"] for h in history], label="train")
     ax.plot(steps, [h["validation_loss"] for h in history], label="validation")
     ax.set_xlabel("step")
