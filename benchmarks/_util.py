@@ -1,10 +1,10 @@
 """Small helpers shared by the benchmark scripts: data location, arguments, timing and tables."""
 import argparse
-import os
 import time
-from pathlib import Path
 
-SHARED_DATA = Path(os.environ.get("ASE_DM2_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+from ase_dm2.paths import shared_data
+
+SHARED_DATA = shared_data()
 
 
 def size_parser(description: str) -> argparse.ArgumentParser:

@@ -1,6 +1,6 @@
 """Generation against melt-quench MD on the same CPU (DM2 Fig. 3d): hours for 3,000 and 112,848 atoms.
 
-MD: LAMMPS throughput measured here (lammps_throughput.py) times the DESIGN protocol's steps at each rate.
+MD: LAMMPS throughput measured here (lammps_throughput.py) times DM2's melt-quench protocol's steps at each rate.
 Generation: the time of one DiffusionDynamics step with a model (default: the bundled "a-SiO2"), measured
 here at each size, times the 3,000 steps of DM2's protocol. Both on one core. Writes cost_vs_md.png.
 Usage: python benchmarks/cost_vs_md.py [--model a-SiO2] [--sizes 3000 112848] [--md-steps 500]

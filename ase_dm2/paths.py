@@ -1,0 +1,26 @@
+"""Where ase_dm2 finds the data it does not ship, in one place for the package, tests, benchmarks and tutorials.
+
+The reference data (the DM2 a-SiO2 glasses, the AET nanoparticle, the Cheng-Sheng Cu-Zr EAM file; see the
+README) is at $ASE_DM2_SHARED_DATA, else ../shared/data beside the project checkout, else ../shared/data beside
+the working directory. The project's own data/ (Cu-Zr glasses made here) is found beside the checkout, else in
+the working directory.
+"""
+import os
+from pathlib import Path
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+ENVIRONMENT_VARIABLE = "ASE_DM2_SHARED_DATA"
+
+
+def shared_data() -> Path:
+    """The reference data folder: the first of the places above that exists (else the first place, for messages)."""
+    if ENVIRONMENT_VARIABLE in os.environ:
+        return Path(os.environ[ENVIRONMENT_VARIABLE])
+    candidates = [CHECKOUT.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"]
+    return next((path for path in candidates if path.is_dir()), candidates[0])
+
+
+def repository_data() -> Path:
+    """The project's data/ folder: beside the checkout (an editable install), else in the working directory."""
+    beside = CHECKOUT / "data"
+    return beside if beside.is_dir() else Path.cwd() / "data"
