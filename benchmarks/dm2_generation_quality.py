@@ -35,7 +35,7 @@ from ase_dm2.sampling.schedule import SCHEDULES, NoiseSchedule
 def mean_and_error(values) -> str:
     values = np.asarray(values, dtype=float)
     error = values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else float("nan")
-    return f"{values.mean():.4g} ± {error:.2g}"
+    return f"{values.mean():.6g} ± {error:.2g}"
 
 
 def main():
@@ -100,10 +100,10 @@ def main():
             row.append(minimise(atoms, potential).get_potential_energy() / len(atoms))
         rows.append(row + [elapsed])
         samples.append(atoms)
-        print_table(columns, [[f"{v:.4g}" if isinstance(v, float) else v for v in rows[-1]]])
+        print_table(columns, [[f"{v:.6g}" if isinstance(v, float) else v for v in rows[-1]]])
     print(f"\n{Path(args.checkpoint).name}, {args.atoms} atoms, {args.rate} K/ps, density {density:.3f} g/cm3, "
           f"{sampler.calls} calls: {sampler.describe()}, {args.threads} thread(s)")
-    table = [[f"{v:.4g}" if isinstance(v, float) else v for v in row] for row in rows]
+    table = [[f"{v:.6g}" if isinstance(v, float) else v for v in row] for row in rows]
     table.append(["mean ± s.e."] + [mean_and_error(column) for column in list(zip(*rows))[1:]])
     print_table(columns, table)
     if args.output:

@@ -240,3 +240,16 @@ def test_init_refuses_structures_with_elements_the_model_lacks(tmp_path, capsys)
     assert main(["train", str(path), "--unconditional", "--init", "a-SiO2", "-o", str(tmp_path / "out")]) == 2
     assert "Cu, which a-SiO2 does not know" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_init_refuses_a_dm2_network(tmp_path, capsys):
+    """DM2's architecture is imported to generate with, not fine-tuned: one line naming the fix, no traceback."""
+    from ase_dm2.cli import main
+    from ase_dm2.dm2.network import DM2Config, DM2Network
+
+    DM2Network(DM2Config(species=("O", "Si"))).save(tmp_path / "dm2.safetensors")
+    path = tmp_path / "glass.extxyz"
+    ase.io.write(path, random_silica(10, seed=0))
+    assert main(["train", str(path), "--unconditional", "--init", str(tmp_path / "dm2.safetensors"),
+                 "-o", str(tmp_path / "out")]) == 2
+    assert "DM2 checkpoint" in capsys.readouterr().err and not (tmp_path / "out").exists()
