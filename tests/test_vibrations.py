@@ -11,7 +11,7 @@ from ase_dm2.analysis import compare
 from ase_dm2.analysis.crystals import alpha_quartz, b2_cuzr, beta_cristobalite, crystallinity, space_group
 from ase_dm2.cli import main
 from ase_dm2.md import LammpsError, cheng_sheng_cuzr, jakse_sio2, lammps_command, run_lammps
-from ase_dm2.md.vibrations import force_constants, phonopy_at_gamma, vibrational_dos
+from ase_dm2.md.vibrations import force_constants, phonopy_at_gamma, vdos_for, vibrational_dos
 
 try:
     lammps_command()
@@ -108,7 +108,7 @@ def test_report_with_vdos_and_cli(tmp_path):
             atoms.rattle(0.05, seed=seed)
             structures.append(atoms)
         sets.append(structures)
-    summary = compare(*sets, progress=False, potential=jakse_sio2())
+    summary = compare(*sets, progress=False, vdos=vdos_for(jakse_sio2()))
     assert "VDOS" in summary["distances"] and "heat capacity (kB/atom)" in summary["scalars"]
     assert set(summary["crystals"]) == {"alpha-quartz", "beta-cristobalite"}
     path = tmp_path / "c.extxyz"

@@ -26,13 +26,14 @@ def kind_of(atoms) -> str:
     return "generic"
 
 
-def structure_figures(atoms, entropy: bool = True, ring_max_size: int = 10, potential=None,
+def structure_figures(atoms, entropy: bool = True, ring_max_size: int = 10, vdos=None,
                       environments=None) -> dict:
     """A dict of figures: density, partial PDFs and peaks, entropy, and per-kind extras.
 
     Silica: coordination defects, NBO count, O-Si-O and Si-O-Si angles, rings.
     Metallic: Voronoi motifs and face fractions (radical, radii Cu 1.35, Zr 1.55 Å, for Cu-Zr; plain otherwise).
-    With entropy, the crystallinity flag; with a LAMMPS `potential`, the VDOS.
+    With entropy, the crystallinity flag. `vdos`: the structure's vibrational DOS, if the caller computed one
+    (a dict as ase_dm2.md.vibrational_dos returns, on the grid up to VDOS_MAX_THZ so that curves compare).
     `environments`: the structure's QUESTS descriptors, if already computed.
     """
     if len(atoms) == 0:
@@ -62,10 +63,7 @@ def structure_figures(atoms, entropy: bool = True, ring_max_size: int = 10, pote
         voronoi = voronoi_analysis(atoms, DEFAULT_RADII if species <= set(DEFAULT_RADII) else None)
         indices = voronoi["indices"][voronoi["kept"]]
         figures["voronoi"] = {"motifs": motif_fractions(indices), "faces": face_fractions(indices)}
-    if potential is not None:
-        from ase_dm2.md.vibrations import vibrational_dos
-
-        vdos = vibrational_dos(atoms, potential, max_frequency=VDOS_MAX_THZ)
+    if vdos is not None:
         figures["vdos"] = {"grid": vdos["grid"].tolist(), "dos": vdos["dos"].tolist(),
                            "imaginary_modes": vdos["imaginary_modes"],
                            "heat_capacity_kB_per_atom": vdos["heat_capacity_kB_per_atom"]}

@@ -77,13 +77,17 @@ def crystal_baselines(atoms) -> dict:
     return baselines
 
 
-def compare(generated, reference, entropy: bool = True, progress: bool = True, potential=None) -> dict:
-    """The comparison summary (JSON-ready) of two sets of structures (with a LAMMPS potential: VDOS too)."""
+def compare(generated, reference, entropy: bool = True, progress: bool = True, vdos=None) -> dict:
+    """The comparison summary (JSON-ready) of two sets of structures.
+
+    `vdos`: a function giving a structure's vibrational DOS (e.g. ase_dm2.md.vdos_for(potential)), whose
+    owner holds the potential: analysis runs no MD itself.
+    """
     if not generated or not reference:
         raise ValueError("compare needs at least one generated and one reference structure")
     every = list(generated) + list(reference)
     environments = [descriptors([a]) if entropy else None for a in every]  # QUESTS descriptors, once each
-    figures = [structure_figures(a, entropy=entropy, potential=potential, environments=env)
+    figures = [structure_figures(a, entropy=entropy, vdos=None if vdos is None else vdos(a), environments=env)
                for a, env in tqdm(zip(every, environments), total=len(every), desc="analysing", disable=not progress)]
     gen, ref = figures[: len(generated)], figures[len(generated):]
     names = sorted(set().union(*(_scalars(f) for f in figures)))

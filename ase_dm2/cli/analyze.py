@@ -89,10 +89,10 @@ def run_analyze(args) -> int:
 def run_compare(args) -> int:
     from ase_dm2.analysis.report import compare, write_report
 
-    from ase_dm2.md.potentials import preset
+    from ase_dm2.md import preset, vdos_for
 
-    potential = preset(args.potential, args.potential_file) if args.potential else None
+    vdos = vdos_for(preset(args.potential, args.potential_file)) if args.potential else None
     summary = compare(_read(args.generated, args), _read(args.reference, args), entropy=not args.no_entropy,
-                      potential=potential)
+                      vdos=vdos)
     print(f"report written to {write_report(summary, args.out_dir)}")
     return 0
