@@ -1,6 +1,6 @@
 """ase_dm2: amorphous structures from an E(3)-equivariant diffusion model, inside ASE."""
 from ase_dm2.density import DensityModel
-from ase_dm2.io.modelfile import ModelFileError, load_model
+from ase_dm2.modelfile import ModelFileError, load_model
 from ase_dm2.network import Denoiser, DenoiserConfig
 from ase_dm2.build import porous_structure, random_structure
 from ase_dm2.io.structures import read_structures

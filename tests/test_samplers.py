@@ -6,7 +6,7 @@ import torch
 from ase_dm2 import DiffusionDynamics, NoiseSchedule, load_model
 from ase_dm2.build import random_structure
 from ase_dm2.cli import main
-from ase_dm2.io.modelfile import ModelFileError
+from ase_dm2.modelfile import ModelFileError
 from ase_dm2.network.symmetry import equivariance_error
 from ase_dm2.sampling.engine import DenoisingEngine, denoise
 from ase_dm2.sampling.generate import generate
@@ -74,10 +74,10 @@ def test_model_file_versions(tmp_path):
 
 
 def test_older_reader_refuses_a_sigma_model_naming_the_version(tmp_path, monkeypatch):
-    from ase_dm2.io import modelfile
+    from ase_dm2.network import base
 
     noise_model().save(tmp_path / "sigma.safetensors")
-    monkeypatch.setattr(modelfile, "FORMAT_VERSION", 1)
+    monkeypatch.setattr(base, "FORMAT_VERSION", 1)
     with pytest.raises(ModelFileError, match=r"needs ase_dm2 >= 0\.2\.0.*upgrade"):
         load_model(tmp_path / "sigma.safetensors")
 

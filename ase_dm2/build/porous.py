@@ -6,7 +6,7 @@ from ase import Atoms
 
 from ase_dm2.build.composition import symbols_for, volume_for
 from ase_dm2.build.random import check_species, model_density
-from ase_dm2.io.structures import RATE_KEY
+from ase_dm2.conventions import RATE_KEY
 
 MIN_WALL = 2.0  # Å of wall between periodic images of the pore
 

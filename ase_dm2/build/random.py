@@ -5,7 +5,7 @@ import numpy as np
 from ase import Atoms
 
 from ase_dm2.build.composition import symbols_for, volume_for
-from ase_dm2.io.structures import RATE_KEY
+from ase_dm2.conventions import RATE_KEY
 
 
 def check_species(symbols, model) -> None:

@@ -73,7 +73,7 @@ def run(args) -> int:
     import torch
 
     from ase_dm2.io.atomic import atomic_path
-    from ase_dm2.io.modelfile import load_model
+    from ase_dm2.modelfile import load_model
     from ase_dm2.sampling.generate import generate
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():

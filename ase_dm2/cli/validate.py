@@ -64,8 +64,8 @@ def _references(args, preset):
 
 
 def run(args) -> int:
-    from ase_dm2.io.modelfile import load_model
-    from ase_dm2.io.structures import RATE_KEY
+    from ase_dm2.modelfile import load_model
+    from ase_dm2.conventions import RATE_KEY
     from ase_dm2.md.potentials import preset as potential_preset
     from ase_dm2.validation import TREND_RATES, ValidationSettings, validate
 

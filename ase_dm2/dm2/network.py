@@ -113,6 +113,7 @@ class RateBasisEmbedding(torch.nn.Module):
 
 class DM2Network(ScoreModel):
     architecture = "dm2"
+    config_class = DM2Config
 
     def __init__(self, config: DM2Config, density_model=None, provenance=None):
         super().__init__(config, density_model, provenance)

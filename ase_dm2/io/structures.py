@@ -13,10 +13,10 @@ import ase.io
 import numpy as np
 from ase.data import atomic_numbers
 
+from ase_dm2.conventions import RATE_KEY
 from ase_dm2.io.aet import is_aet_folder, read_aet_nanoparticle
 
 LAMMPS_SUFFIXES = {".data", ".dat", ".lmp"}
-RATE_KEY = "cooling_rate"
 
 
 def parse_type_map(text: str) -> dict:

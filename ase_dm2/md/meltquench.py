@@ -9,7 +9,7 @@ from scipy.spatial import cKDTree
 
 from ase_dm2.build import random_structure
 from ase_dm2.graph import neighbor_pairs
-from ase_dm2.io.structures import RATE_KEY
+from ase_dm2.conventions import RATE_KEY
 from ase_dm2.md.lammps import run_lammps
 from ase_dm2.md.refine import md_commands, minimise_commands
 

@@ -1,20 +1,44 @@
-"""What every score model shares: species, cutoff, conditioning, graphs, metadata and saving."""
+"""What every score model shares: species, cutoff, conditioning, graphs, metadata and saving.
+
+Each architecture registers itself in ARCHITECTURES (by its `architecture` name) when its class is defined, so
+ase_dm2.modelfile reads every kind of model file without listing them. Saving lives here: a model file is
+safetensors tensors plus JSON metadata (format, architecture, config, density model, provenance); loading
+never runs code.
+"""
+import json
 from typing import Optional, Sequence
 
+import safetensors.torch
 import torch
 
 from ase_dm2.graph import Graph, build_graph
+from ase_dm2.io.atomic import atomic_path
+
+ARCHITECTURES = {}  # architecture name -> ScoreModel subclass
+FORMAT = "ase_dm2.denoiser"
+FORMAT_VERSION = 2
+# the first ase_dm2 release that reads each format version; version 2 added noise-level (sigma) conditioning,
+# and sigma-blind models are still written as version 1, so older releases keep reading them
+FIRST_READER = {1: "0.1.0", 2: "0.2.0"}
 
 
 class ScoreModel(torch.nn.Module):
     """Base of networks mapping a graph to per-atom displacements (Å).
 
-    Subclasses set `architecture` (the name stored in model files) and build
-    their layers from `config`, a dataclass with species, cutoff, conditional
-    and `to_dict()`.
+    Subclasses set `architecture` (the name stored in model files) and
+    `config_class`, and build their layers from `config`, a dataclass with
+    species, cutoff, conditional and `to_dict()`. `rebuilt_keys` (optional)
+    matches buffers rebuilt from the config, which are not saved.
     """
 
     architecture = ""
+    config_class = None
+    rebuilt_keys = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.architecture:
+            ARCHITECTURES[cls.architecture] = cls
 
     def __init__(self, config, density_model=None, provenance: Optional[dict] = None):
         super().__init__()
@@ -56,6 +80,17 @@ class ScoreModel(torch.nn.Module):
 
     def save(self, path) -> None:
         """Write weights and metadata to a safe (safetensors) model file, atomically."""
-        from ase_dm2.io.modelfile import save_model
-
-        save_model(self, path)
+        version = 2 if self.noise_conditional else 1
+        metadata = {
+            "format": FORMAT,
+            "format_version": version,
+            "needs": f"ase_dm2 >= {FIRST_READER[version]}",
+            "architecture": self.architecture,
+            "config": self.config.to_dict(),
+            "density_model": None if self.density_model is None else self.density_model.to_dict(),
+            "provenance": self.provenance,
+        }
+        tensors = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()
+                   if self.rebuilt_keys is None or not self.rebuilt_keys.search(k)}
+        with atomic_path(path) as tmp:
+            safetensors.torch.save_file(tensors, str(tmp), metadata={"ase_dm2": json.dumps(metadata)})

@@ -68,6 +68,7 @@ class Denoiser(ScoreModel):
     """
 
     architecture = "ase_dm2"
+    config_class = DenoiserConfig
     # buffers rebuilt from the config (e3nn's masks and constants; files of ase_dm2 0.1 also hold an unused
     # TensorProduct's): not written into model files, and dropped when older files are read
     rebuilt_keys = re.compile(r"^interactions\.\d+\.conv\.|\.basis\.means$|\.bessel\.frequencies$|\.output_mask$"

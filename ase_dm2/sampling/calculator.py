@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from ase.calculators.calculator import Calculator, all_changes
 
-from ase_dm2.io.structures import RATE_KEY
+from ase_dm2.conventions import RATE_KEY
 
 
 class ScoreCalculator(Calculator):

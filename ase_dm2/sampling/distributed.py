@@ -13,7 +13,7 @@ LOCAL_ONLY = ("trajectory", "logfile")
 
 @lru_cache(maxsize=4)
 def _worker_model(model: str, device: str):
-    from ase_dm2.io.modelfile import load_model
+    from ase_dm2.modelfile import load_model
 
     return load_model(model, device=device)
 

@@ -5,7 +5,7 @@ from typing import Optional
 from tqdm.auto import tqdm
 
 from ase_dm2.build import porous_structure, random_structure
-from ase_dm2.io.structures import RATE_KEY
+from ase_dm2.conventions import RATE_KEY
 from ase_dm2.sampling.dynamics import DiffusionDynamics
 from ase_dm2.sampling.engine import denoise
 from ase_dm2.sampling.samplers import make_sampler

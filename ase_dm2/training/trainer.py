@@ -33,7 +33,8 @@ from tqdm.auto import tqdm
 
 from ase_dm2.density import DensityModel, density_of
 from ase_dm2.io.atomic import atomic_path
-from ase_dm2.io.structures import RATE_KEY, cooling_rates
+from ase_dm2.conventions import RATE_KEY
+from ase_dm2.io.structures import cooling_rates
 from ase_dm2.network.denoiser import Denoiser, DenoiserConfig
 from ase_dm2.training.crops import crop_centres, interior_density, spherical_crop
 from ase_dm2.training.noise import SIGMA_DISTRIBUTIONS, noisy_copy

@@ -1,8 +1,9 @@
-"""Safe model files: safetensors tensors plus JSON metadata; loading never runs code.
+"""Reading model files (bundled names, safetensors files, DM2 checkpoints); loading never runs code.
 
 Metadata (under the "ase_dm2" key of the safetensors header): the file format
 and version, the architecture config (species, cutoff, conditioning range...),
-the density model and the training provenance.
+the density model and the training provenance. Files are written by
+ScoreModel.save; the architectures register themselves (network.base).
 """
 import json
 from pathlib import Path
@@ -10,42 +11,17 @@ from pathlib import Path
 import safetensors
 import safetensors.torch
 
+import ase_dm2.network.denoiser  # noqa: F401 (registers the architecture)
 from ase_dm2.density import DensityModel
-from ase_dm2.io.atomic import atomic_path
-from ase_dm2.dm2.importer import import_dm2
-from ase_dm2.dm2.network import DM2Config, DM2Network
-from ase_dm2.network.denoiser import Denoiser, DenoiserConfig
+from ase_dm2.dm2.importer import import_dm2  # registers DM2's architecture too
+from ase_dm2.network import base
+from ase_dm2.network.base import ARCHITECTURES, FORMAT
 
-FORMAT = "ase_dm2.denoiser"
-FORMAT_VERSION = 2
-# the first ase_dm2 release that reads each format version; version 2 added noise-level (sigma) conditioning,
-# and sigma-blind models are still written as version 1, so older releases keep reading them
-FIRST_READER = {1: "0.1.0", 2: "0.2.0"}
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "models"
-ARCHITECTURES = {Denoiser.architecture: (Denoiser, DenoiserConfig), DM2Network.architecture: (DM2Network, DM2Config)}
+BUNDLED_DIR = Path(__file__).resolve().parent / "models"
 
 
 class ModelFileError(ValueError):
     """A model file that cannot be read: missing, truncated, corrupt or incompatible."""
-
-
-def save_model(model, path) -> None:
-    """Write any ScoreModel (Denoiser, DM2Network) as a safetensors file, atomically."""
-    version = 2 if model.noise_conditional else 1
-    metadata = {
-        "format": FORMAT,
-        "format_version": version,
-        "needs": f"ase_dm2 >= {FIRST_READER[version]}",
-        "architecture": model.architecture,
-        "config": model.config.to_dict(),
-        "density_model": None if model.density_model is None else model.density_model.to_dict(),
-        "provenance": model.provenance,
-    }
-    rebuilt = getattr(model, "rebuilt_keys", None)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
-               if rebuilt is None or not rebuilt.search(k)}
-    with atomic_path(path) as tmp:
-        safetensors.torch.save_file(tensors, str(tmp), metadata={"ase_dm2": json.dumps(metadata)})
 
 
 def bundled_models() -> dict:
@@ -85,15 +61,15 @@ def load_model(name_or_path, device="cpu"):
         raise ModelFileError(
             f"{path} is a safetensors file but not an ase_dm2 model (no valid ase_dm2 metadata)"
         ) from error
-    if fmt != FORMAT or version > FORMAT_VERSION:
+    if fmt != FORMAT or version > base.FORMAT_VERSION:
         needs = metadata.get("needs", "a newer ase_dm2")
         raise ModelFileError(
             f"{path} has format {fmt!r} version {version}, which needs {needs}; this ase_dm2 reads {FORMAT!r} "
-            f"up to version {FORMAT_VERSION}: upgrade ase_dm2 (pip install -U ase_dm2)"
+            f"up to version {base.FORMAT_VERSION}: upgrade ase_dm2 (pip install -U ase_dm2)"
         )
     try:
-        model_class, config_class = ARCHITECTURES[metadata.get("architecture", Denoiser.architecture)]
-        config = config_class(**metadata["config"])
+        model_class = ARCHITECTURES[metadata.get("architecture", "ase_dm2")]
+        config = model_class.config_class(**metadata["config"])
     except (KeyError, TypeError) as error:
         raise ModelFileError(
             f"{path} has an architecture this ase_dm2 does not know ({error}): upgrade ase_dm2"
@@ -102,7 +78,7 @@ def load_model(name_or_path, device="cpu"):
     density = None if density is None else DensityModel.from_dict(density)
     model = model_class(config, density, metadata.get("provenance"))
     expected = model.state_dict()
-    rebuilt = getattr(model_class, "rebuilt_keys", None)
+    rebuilt = model_class.rebuilt_keys
     if rebuilt is not None:
         tensors = {key: value for key, value in tensors.items() if not rebuilt.search(key)}
         expected = {key: value for key, value in expected.items() if not rebuilt.search(key)}
