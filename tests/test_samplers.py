@@ -124,6 +124,9 @@ def test_samplers_refuse_what_they_cannot_run():
         make_sampler("ddim", conditioned, 30)
     assert make_sampler(None, blind).name == "dm2" and make_sampler(None, blind).calls == 3000
     assert make_sampler(None, conditioned).name == "edm"
+    assert make_sampler(None, conditioned, schedule=NoiseSchedule.dm2(30)).name == "dm2"  # a schedule is DM2's
+    with pytest.raises(ValueError, match="shapes the dm2 sampler"):
+        make_sampler("pc", conditioned, schedule=NoiseSchedule.dm2(30))
 
 
 def test_noise_levels_and_calls():
