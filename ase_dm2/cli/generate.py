@@ -28,12 +28,10 @@ def sampler_from(args, model, calls=None):
     if args.calls is not None and args.steps is not None and args.calls != args.steps:
         raise ValueError(f"--calls {args.calls} and --steps {args.steps} disagree; give one of them")
     calls = calls or args.calls or args.steps
-    name = args.sampler or default_sampler_name(model)
-    if name != "dm2":
-        if args.schedule or args.noiseless_steps is not None:
-            raise ValueError(f"--schedule and --noiseless-steps shape the dm2 sampler, not {name}; leave them out")
-        return make_sampler(name, model, calls)
-    return make_sampler(name, model, schedule=NoiseSchedule.named(args.schedule or "dm2", calls, args.noiseless_steps))
+    schedule = None  # shaped by --schedule and --noiseless-steps, which make_sampler refuses for edm and pc
+    if (args.sampler or default_sampler_name(model)) == "dm2" or args.schedule or args.noiseless_steps is not None:
+        schedule = NoiseSchedule.named(args.schedule or "dm2", calls, args.noiseless_steps)
+    return make_sampler(args.sampler, model, None if schedule else calls, schedule)
 
 
 def add_parser(subparsers):

@@ -19,7 +19,7 @@ import vesin_torch
 from tqdm.auto import tqdm
 
 from ase_dm2.sampling.cuda_graph import ReplayedModel
-from ase_dm2.sampling.device import DeviceStructures, FixedShapeNetwork
+from ase_dm2.sampling.device import DeviceStructures, FixedShapeNetwork, joined
 from ase_dm2.sampling.samplers import DM2Sampler
 
 # On an H200 (benchmarks/RESULTS.md) replaying made a 3,000-atom step 1.8x faster (GPU work 2.6 ms, launches 6 ms),
@@ -85,8 +85,8 @@ class DenoisingEngine:
 
     def noise(self) -> torch.Tensor:
         """Standard normal (N, 3), each structure's rows from its own generator."""
-        return torch.cat([torch.randn((part.stop - part.start, 3), dtype=torch.float64, device=self.state.device,
-                                      generator=generator) for part, generator in zip(self.parts, self.generators)])
+        return joined([torch.randn((part.stop - part.start, 3), dtype=torch.float64, device=self.state.device,
+                                   generator=generator) for part, generator in zip(self.parts, self.generators)])
 
     def uniform(self, low: float, high: float) -> torch.Tensor:
         """Uniform in [low, high) (N, 3), each structure's rows from its own generator."""

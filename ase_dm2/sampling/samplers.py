@@ -180,31 +180,36 @@ def default_sampler_name(model) -> str:
     return "edm" if model.noise_conditional else "dm2"
 
 
+def check_fits(name: str, model) -> None:
+    """Refuses a sampler the model cannot run: an unknown name, or a sigma-based sampler for a sigma-blind model."""
+    if name not in SAMPLERS:
+        raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
+    if name in NOISE_CONDITIONED and not model.noise_conditional:
+        raise ValueError(f"the {name} sampler needs a model told the noise level (trained with "
+                         f"--noise-conditional); this model is sigma-blind: use the dm2 sampler")
+
+
 def make_sampler(name, model, calls: Optional[int] = None, schedule: Optional[NoiseSchedule] = None):
     """The sampler `name` (default: "dm2" with a `schedule`, else the model's) with `calls` network calls (default
     DEFAULT_CALLS); "dm2" follows `schedule` (default: DM2's shape for that many calls). Refuses what the model
     cannot run.
 
-    `name` may also be a sampler object, or a NoiseSchedule (DM2's sampler along it).
+    `name` may also be a sampler object (checked against the model and returned), or a NoiseSchedule (DM2's
+    sampler along it).
     """
     if isinstance(name, NoiseSchedule):
         name, schedule = "dm2", name
     elif hasattr(name, "step"):
-        name, sampler = name.name, name
-        make_sampler(name, model, sampler.calls, getattr(sampler, "schedule", None))  # the same checks
-        return sampler
+        check_fits(name.name, model)
+        return name
     name = name or ("dm2" if schedule is not None else default_sampler_name(model))
-    if name not in SAMPLERS:
-        raise ValueError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
+    check_fits(name, model)
     if calls is None:
         calls = schedule.steps if schedule is not None else DEFAULT_CALLS[name]
     if calls < 1:
         raise ValueError(f"the number of network calls must be at least 1, got {calls}")
     if schedule is not None and name != "dm2":
         raise ValueError(f"a NoiseSchedule shapes the dm2 sampler, not {name}; leave out the schedule")
-    if name in NOISE_CONDITIONED and not model.noise_conditional:
-        raise ValueError(f"the {name} sampler needs a model told the noise level (trained with "
-                         f"--noise-conditional); this model is sigma-blind: use the dm2 sampler")
     if name == "dm2":
         if schedule is not None and schedule.steps != calls:
             raise ValueError(f"the schedule has {schedule.steps} steps but {calls} calls were asked for")
