@@ -2,7 +2,9 @@
 
 DM2 picks the density of a generated structure from its cooling rate with a
 scikit-learn LinearRegression fitted to the training structures. Unconditional
-models keep the mean training density instead.
+models keep the mean training density instead. The training range of rates, widened by
+EXTRAPOLATION_DECADES on each side, is also the range of rates a model generates at without being told to
+extrapolate further.
 """
 import warnings
 
@@ -12,6 +14,7 @@ from ase.units import _amu
 from sklearn.linear_model import LinearRegression
 
 G_PER_CM3 = _amu * 1e3 / 1e-24  # amu/Å^3 -> g/cm^3
+EXTRAPOLATION_DECADES = 1.0
 
 
 def density_of(atoms) -> float:
@@ -44,6 +47,19 @@ class DensityModel:
     @property
     def conditional(self) -> bool:
         return self.regression is not None
+
+    def check_rate(self, rate: float, extrapolate: bool = False) -> None:
+        """Refuse a rate more than EXTRAPOLATION_DECADES beyond the training range, unless `extrapolate`."""
+        if not rate > 0:
+            raise ValueError(f"cooling rate must be positive (K/ps), got {rate}")
+        if not self.conditional or extrapolate:
+            return
+        low, high = self.log_rate_range
+        if not low - EXTRAPOLATION_DECADES - 1e-9 <= np.log10(rate) <= high + EXTRAPOLATION_DECADES + 1e-9:
+            raise ValueError(
+                f"cooling rate {rate:g} K/ps lies beyond the model's range {10**(low - EXTRAPOLATION_DECADES):g}-"
+                f"{10**(high + EXTRAPOLATION_DECADES):g} K/ps (trained on {10**low:g}-{10**high:g} K/ps, "
+                f"extrapolated a decade each side); to extrapolate further, pass extrapolate=True (--extrapolate)")
 
     def predict(self, rate=None) -> float:
         """Density (g/cm^3) at a cooling rate (K/ps); the mean density for unconditional models."""

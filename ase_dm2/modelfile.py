@@ -16,17 +16,12 @@ from ase_dm2.density import DensityModel
 from ase_dm2.dm2.importer import import_dm2  # registers DM2's architecture too
 from ase_dm2.network import base
 from ase_dm2.network.base import ARCHITECTURES, FORMAT
+from ase_dm2.paths import bundled_models
 
-BUNDLED_DIR = Path(__file__).resolve().parent / "models"
 
 
 class ModelFileError(ValueError):
     """A model file that cannot be read: missing, truncated, corrupt or incompatible."""
-
-
-def bundled_models() -> dict:
-    """Names and paths of the models shipped with the package."""
-    return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.safetensors"))}
 
 
 def resolve_model_path(name_or_path) -> Path:

@@ -3,13 +3,19 @@
 The reference data (the DM2 a-SiO2 glasses, the AET nanoparticle, the Cheng-Sheng Cu-Zr EAM file; see the
 README) is at $ASE_DM2_SHARED_DATA, else ../shared/data beside the project checkout, else ../shared/data beside
 the working directory. The project's own data/ (Cu-Zr glasses made here) is found beside the checkout, else in
-the working directory.
+the working directory. The bundled models ship inside the package.
 """
 import os
 from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 ENVIRONMENT_VARIABLE = "ASE_DM2_SHARED_DATA"
+BUNDLED_MODELS = Path(__file__).resolve().parent / "models"
+
+
+def bundled_models() -> dict:
+    """Names and paths of the models shipped with the package."""
+    return {p.stem: p for p in sorted(BUNDLED_MODELS.glob("*.safetensors"))}
 
 
 def shared_data() -> Path:
@@ -18,6 +24,14 @@ def shared_data() -> Path:
         return Path(os.environ[ENVIRONMENT_VARIABLE])
     candidates = [CHECKOUT.parent / "shared" / "data", Path.cwd().parent / "shared" / "data"]
     return next((path for path in candidates if path.is_dir()), candidates[0])
+
+
+def reference_data_missing():
+    """Why the reference data cannot be used here (for skips and errors), or None when it is in place."""
+    path = shared_data()
+    if (path / "a-SiO2").is_dir():
+        return None
+    return f"reference data not found at {path} (set {ENVIRONMENT_VARIABLE} to the shared/data folder; see the README)"
 
 
 def repository_data() -> Path:

@@ -33,7 +33,10 @@ def processor_name() -> str:
 def set_num_threads(num_threads=None) -> int:
     """Set torch's intra-op threads: the argument, else $ASE_DM2_NUM_THREADS, else 1."""
     if num_threads is None:
-        num_threads = int(os.environ.get("ASE_DM2_NUM_THREADS", "1"))
+        value = os.environ.get("ASE_DM2_NUM_THREADS", "1")
+        if not value.strip().isdigit() or int(value) < 1:
+            raise ValueError(f"ASE_DM2_NUM_THREADS is {value!r}; set it to a whole number of threads, 1 or more")
+        num_threads = int(value)
     if num_threads < 1:
         raise ValueError(f"the number of threads must be at least 1, got {num_threads}")
     torch.set_num_threads(num_threads)

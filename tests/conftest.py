@@ -6,15 +6,16 @@ beside the project; tests that need it skip with the reason when it is absent.
 import pytest
 import torch
 
+from ase_dm2.paths import reference_data_missing
 from ase_dm2.paths import shared_data as shared_data_dir
 
 
 @pytest.fixture(scope="session")
 def shared_data():
-    path = shared_data_dir()
-    if not (path / "a-SiO2").is_dir():
-        pytest.skip(f"reference data not found at {path} (set ASE_DM2_SHARED_DATA to the shared/data folder)")
-    return path
+    reason = reference_data_missing()
+    if reason:
+        pytest.skip(reason)
+    return shared_data_dir()
 
 
 @pytest.fixture(autouse=True)

@@ -7,9 +7,14 @@ entropy of each environment of Y against the reference set X; an environment
 with dH <= 0 is already represented in X. overlap(Y | X) is the fraction of
 Y's environments with dH <= 0.
 """
+import contextlib
+import warnings
+
 import numpy as np
+from numba.core.errors import NumbaTypeSafetyWarning
 from quests.descriptor import get_descriptors
 from quests.entropy import delta_entropy, entropy
+from threadpoolctl import threadpool_limits
 
 from ase_dm2.runtime import torch_threads_kept
 
@@ -18,20 +23,38 @@ CUTOFF = 5.0
 BANDWIDTH = 0.015
 
 
+@contextlib.contextmanager
+def quests_quietly():
+    """QUESTS' numba kernels without side effects: torch's thread count kept, BLAS on one thread inside numba's
+    OpenMP loops (else OpenBLAS warns of a possible hang), numba's integer-cast warnings and log(0) (an
+    environment unlike any in the reference: dH = inf) not shown, as nothing a user can act on."""
+    with torch_threads_kept(), threadpool_limits(1, user_api="blas"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", NumbaTypeSafetyWarning)
+        warnings.filterwarnings("ignore", "divide by zero encountered in log", RuntimeWarning)  # dH = inf: novel
+        yield
+
+
 def descriptors(structures, k: int = K_NEIGHBORS, cutoff: float = CUTOFF) -> np.ndarray:
     """QUESTS descriptors of all atoms of the given structures, stacked."""
-    with torch_threads_kept():
+    with quests_quietly():
         return get_descriptors(list(structures), k=k, cutoff=cutoff)
 
 
 def environment_entropy(x: np.ndarray, bandwidth: float = BANDWIDTH) -> float:
     """H (nats) of a set of environments given as descriptors."""
-    return float(entropy(x, h=bandwidth))
+    with quests_quietly():
+        return float(entropy(x, h=bandwidth))
+
+
+def differences(y: np.ndarray, x: np.ndarray, bandwidth: float = BANDWIDTH) -> np.ndarray:
+    """dH(y_i | x) (nats) of each environment y_i against the set x (descriptors)."""
+    with quests_quietly():
+        return delta_entropy(y, x, h=bandwidth)
 
 
 def overlap_fraction(y: np.ndarray, x: np.ndarray, bandwidth: float = BANDWIDTH) -> float:
     """Fraction of environments y (descriptors) with dH(y_i | x) <= 0."""
-    return float(np.mean(delta_entropy(y, x, h=bandwidth) <= 0))
+    return float(np.mean(differences(y, x, bandwidth) <= 0))
 
 
 def structure_entropy(atoms, bandwidth: float = BANDWIDTH) -> float:
@@ -41,7 +64,7 @@ def structure_entropy(atoms, bandwidth: float = BANDWIDTH) -> float:
 
 def differential_entropy(structure, reference, bandwidth: float = BANDWIDTH) -> np.ndarray:
     """dH(Y_i | X) for each atom of `structure` against the environments of the `reference` structures."""
-    return delta_entropy(descriptors([structure]), descriptors(reference), h=bandwidth)
+    return differences(descriptors([structure]), descriptors(reference), bandwidth)
 
 
 def overlap(structure, reference, bandwidth: float = BANDWIDTH) -> float:

@@ -1,6 +1,8 @@
 """Random starting structures for generation: bulk cells of any shape and porous cells."""
-from ase_dm2.build.composition import parse_composition
-from ase_dm2.build.porous import porous_structure
-from ase_dm2.build.random import random_structure
+import lazy_loader
 
-__all__ = ["parse_composition", "porous_structure", "random_structure"]
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "composition": ["parse_composition"],
+    "porous": ["porous_structure"],
+    "random": ["random_structure"],
+})

@@ -32,7 +32,9 @@ def symbols_for(composition, n_atoms=None, formula_units=None) -> list:
     if (n_atoms is None) == (formula_units is None):
         raise ValueError("give either a number of atoms or a number of formula units")
     if n_atoms is not None:
-        if n_atoms <= 0 or n_atoms % size:
+        if n_atoms < size:
+            raise ValueError(f"need at least one {Formula.from_dict(unit)} unit ({size} atoms), got {n_atoms} atoms")
+        if n_atoms % size:
             raise ValueError(f"{n_atoms} atoms is not a whole number of {Formula.from_dict(unit)} units "
                              f"({size} atoms each); use a multiple of {size}")
         formula_units = n_atoms // size

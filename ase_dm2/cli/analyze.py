@@ -10,7 +10,7 @@ def add_parser(subparsers):
     p = subparsers.add_parser("analyze", help="figures of merit of structure files",
                               description="Density, coordination defects, PDF peaks, angles, rings, Voronoi "
                                           "motifs and QUESTS entropy of each structure.")
-    p.add_argument("files", nargs="+")
+    p.add_argument("files", nargs="+", help="structure files (any ASE format; LAMMPS data by masses)")
     p.add_argument("--json", help="write all figures (per structure) to this JSON file")
     _read_options(p)
     p.set_defaults(run=run_analyze)
@@ -18,9 +18,9 @@ def add_parser(subparsers):
     p = subparsers.add_parser("compare", help="compare generated with reference structures",
                               description="Write report.md, report.json and PNG plots comparing generated "
                                           "structures with references, with the references' own spread as baseline.")
-    p.add_argument("generated", nargs="+")
-    p.add_argument("--reference", nargs="+", required=True)
-    p.add_argument("-o", "--out-dir", required=True)
+    p.add_argument("generated", nargs="+", help="generated structure files")
+    p.add_argument("--reference", nargs="+", required=True, help="reference structure files (e.g. melt-quenched)")
+    p.add_argument("-o", "--out-dir", required=True, help="folder for report.md, report.json and the plots")
     p.add_argument("--potential", help="add the VDOS with this LAMMPS preset (sio2, cuzr); minutes per structure")
     p.add_argument("--potential-file", help="EAM file for the cuzr preset")
     _read_options(p)
@@ -62,7 +62,10 @@ def run_analyze(args) -> int:
     from ase_dm2.analysis.figures import structure_figures
     from ase_dm2.analysis.porous import nbo_surface_density
     from ase_dm2.io.atomic import atomic_path
+    from ase_dm2.io.output import check_output_file
 
+    if args.json:
+        check_output_file(args.json)
     rows, everything = [], []
     for atoms in _read(args.files, args):
         figures = structure_figures(atoms, entropy=not args.no_entropy)
@@ -88,9 +91,11 @@ def run_analyze(args) -> int:
 
 def run_compare(args) -> int:
     from ase_dm2.analysis.report import compare, write_report
+    from ase_dm2.io.output import check_output_folder
 
     from ase_dm2.md import preset, vdos_for
 
+    check_output_folder(args.out_dir)
     vdos = vdos_for(preset(args.potential, args.potential_file)) if args.potential else None
     summary = compare(_read(args.generated, args), _read(args.reference, args), entropy=not args.no_entropy,
                       vdos=vdos)

@@ -1,13 +1,12 @@
 """ase-dm2 generate: amorphous structures from a model."""
 
-from ase_dm2.sampling.samplers import SAMPLERS
 from ase_dm2.sampling.schedule import SCHEDULES
 
 
 def add_schedule_arguments(p):
     """--sampler, --calls, --schedule, --steps and --noiseless-steps, read back by sampler_from (generate and
     validate)."""
-    p.add_argument("--sampler", choices=list(SAMPLERS),
+    p.add_argument("--sampler", metavar="NAME",
                    help="dm2 (DM2's step, any model), edm (Heun steps with noise churn) or pc (predictor-corrector); "
                         "edm and pc need a noise-conditioned model (default: edm for those, else dm2)")
     p.add_argument("--calls", type=int, help="network calls per sample (default: 3000 for dm2 (300 with "
@@ -25,6 +24,9 @@ def sampler_from(args, model, calls=None):
     from ase_dm2.sampling.samplers import default_sampler_name, make_sampler
     from ase_dm2.sampling.schedule import NoiseSchedule
 
+    for option in ("calls", "steps"):
+        if getattr(args, option) is not None and getattr(args, option) < 1:
+            raise ValueError(f"--{option} must be at least 1 (DM2's protocol: 3000), got {getattr(args, option)}")
     if args.calls is not None and args.steps is not None and args.calls != args.steps:
         raise ValueError(f"--calls {args.calls} and --steps {args.steps} disagree; give one of them")
     calls = calls or args.calls or args.steps
@@ -42,7 +44,10 @@ def add_parser(subparsers):
     size.add_argument("--atoms", type=int, help="number of atoms")
     size.add_argument("--formula-units", type=int, help="number of formula units")
     p.add_argument("--formula", help="composition, e.g. SiO2 (default: the model's training composition)")
-    p.add_argument("--rate", type=float, help="cooling rate in K/ps (conditional models)")
+    p.add_argument("--rate", type=float, help="cooling rate in K/ps (conditional models; up to a decade beyond "
+                                              "the model's training range)")
+    p.add_argument("--extrapolate", action="store_true",
+                   help="allow a rate more than a decade beyond the model's training range")
     shape = p.add_mutually_exclusive_group()
     shape.add_argument("--density", type=float, help="density in g/cm3 (default: predicted from the rate)")
     shape.add_argument("--cell", type=float, nargs="+", metavar="X",
@@ -51,11 +56,13 @@ def add_parser(subparsers):
                    help="edge ratios of an orthorhombic box (default: cube)")
     p.add_argument("--pore-radius", type=float, help="cylindrical pore radius in Å (hexagonal cell)")
     add_schedule_arguments(p)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--n-samples", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the first sample's start and noise; sample k uses SEED + k (default %(default)s)")
+    p.add_argument("--n-samples", type=int, default=1, help="structures to generate (default %(default)s)")
     p.add_argument("--batch-size", type=int, default=1,
-                   help="samples denoised together, one network call per step for all (fills a GPU)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
+                   help="samples denoised together, one network call per step for all (fills a GPU; default "
+                        "%(default)s)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default %(default)s)")
     p.add_argument("-o", "--output", required=True, help="output file, one frame per sample (e.g. out.extxyz)")
     p.add_argument("--trajectory", help="denoising trajectory (.traj; one per sample when several)")
     p.add_argument("--log", help="log file of step, sigma and mean displacement ('-' for stdout)")
@@ -66,14 +73,21 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
-    import ase.io
     import numpy as np
     import torch
 
-    from ase_dm2.io.atomic import atomic_path
+    from ase_dm2.io.output import check_output_file, structure_format, write_structures
     from ase_dm2.modelfile import load_model
     from ase_dm2.sampling.generate import generate
 
+    if args.n_samples < 1 or args.batch_size < 1:
+        raise ValueError(f"--n-samples and --batch-size must be at least 1, got {args.n_samples} and "
+                         f"{args.batch_size}")
+    output_format = structure_format(args.output, args.n_samples)  # before any work
+    if args.trajectory:
+        structure_format(args.trajectory)
+    if args.log and args.log != "-":
+        check_output_file(args.log)
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError("--device cuda was asked for, but torch sees no CUDA GPU; use --device cpu")
     cell = None
@@ -84,7 +98,7 @@ def run(args) -> int:
     model = load_model(args.model, device=args.device)
     options = dict(n_atoms=args.atoms, formula_units=args.formula_units, composition=args.formula, rate=args.rate,
                    density=args.density, cell=cell, aspect=args.aspect, pore_radius=args.pore_radius,
-                   sampler=sampler_from(args, model))
+                   sampler=sampler_from(args, model), extrapolate=args.extrapolate)
     if args.scheduler:
         from ase_dm2.sampling.distributed import generate_on_cluster
 
@@ -92,12 +106,13 @@ def run(args) -> int:
             raise ValueError("--trajectory and --log are local files: leave them out with --scheduler")
         if args.batch_size > 1:
             raise ValueError("--scheduler runs one sample per task: leave out --batch-size")
+        if args.rate is not None and model.density_model is not None:
+            model.density_model.check_rate(args.rate, args.extrapolate)  # here, not on every worker
         samples = generate_on_cluster(args.scheduler, args.model, args.n_samples, seed=args.seed,
                                       device=args.device, num_threads=args.threads, **options)
     else:
         samples = generate(model, seed=args.seed, n_samples=args.n_samples,
                            trajectory=args.trajectory, logfile=args.log, batch_size=args.batch_size, **options)
-    with atomic_path(args.output) as tmp:
-        ase.io.write(tmp, samples, format=ase.io.formats.filetype(args.output, read=False))
-    print(f"{len(samples)} structure(s) written to {args.output}")
+    replaced = write_structures(args.output, samples, output_format)
+    print(f"{len(samples)} structure(s) written to {args.output}" + (" (replacing the file there)" if replaced else ""))
     return 0

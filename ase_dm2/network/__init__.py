@@ -1,4 +1,6 @@
 """The equivariant denoiser network and its building blocks."""
-from ase_dm2.network.denoiser import Denoiser, DenoiserConfig
+import lazy_loader
 
-__all__ = ["Denoiser", "DenoiserConfig"]
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "denoiser": ["Denoiser", "DenoiserConfig"],
+})

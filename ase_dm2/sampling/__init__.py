@@ -1,9 +1,10 @@
 """Generation: the score calculator, the denoising dynamics and engine, samplers and noise schedules."""
-from ase_dm2.sampling.calculator import ScoreCalculator
-from ase_dm2.sampling.dynamics import DiffusionDynamics
-from ase_dm2.sampling.generate import generate
-from ase_dm2.sampling.samplers import DM2Sampler, EDMSampler, PCSampler, make_sampler
-from ase_dm2.sampling.schedule import NoiseSchedule
+import lazy_loader
 
-__all__ = ["DM2Sampler", "DiffusionDynamics", "EDMSampler", "NoiseSchedule", "PCSampler", "ScoreCalculator",
-           "generate", "make_sampler"]
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "calculator": ["ScoreCalculator"],
+    "dynamics": ["DiffusionDynamics"],
+    "generate": ["generate"],
+    "samplers": ["DM2Sampler", "EDMSampler", "PCSampler", "make_sampler"],
+    "schedule": ["NoiseSchedule"],
+})

@@ -35,16 +35,22 @@ def generate(model, n_atoms: Optional[int] = None, formula_units: Optional[int] 
              rate: Optional[float] = None, density: Optional[float] = None, cell=None, aspect=(1.0, 1.0, 1.0),
              pore_radius: Optional[float] = None, schedule: Optional[NoiseSchedule] = None, seed: int = 0,
              n_samples: int = 1, trajectory=None, logfile=None, progress: bool = True, batch_size: int = 1,
-             sampler: Optional[str] = None, calls: Optional[int] = None) -> list:
+             sampler: Optional[str] = None, calls: Optional[int] = None, extrapolate: bool = False) -> list:
     """`n_samples` generated structures; sample k uses seed + k for its start and its noise.
 
     `sampler` ("dm2", "edm", "pc"; default the model's) makes `calls` network calls (default: DM2's 3,000, or
-    300 for the noise-conditioned samplers); `schedule` sets DM2's sampler exactly. With `batch_size` > 1, that
+    300 for the noise-conditioned samplers); `schedule` sets DM2's sampler exactly. A `rate` more than a decade
+    beyond the model's training range is refused unless `extrapolate`. With `batch_size` > 1, that
     many samples share each network call (no trajectory or log then). Every path runs the one denoising engine
     on the model's device, so a seed gives the same structure alone or in a batch.
     """
     if model.conditional and rate is None:
         raise ValueError("this model is conditional on the cooling rate: give a rate in K/ps")
+    if rate is not None and model.density_model is not None:
+        model.density_model.check_rate(rate, extrapolate)
+    if n_samples < 1 or batch_size < 1:
+        raise ValueError(f"need at least one sample and a batch size of at least 1, got n_samples={n_samples}, "
+                         f"batch_size={batch_size}")
     if batch_size > 1 and (trajectory or logfile):
         raise ValueError("trajectories and logs follow one sample at a time: use batch_size=1 with them")
     composition = composition or default_composition(model)

@@ -32,6 +32,8 @@ class NoiseSchedule:
 
     def __post_init__(self):
         object.__setattr__(self, "window", tuple(float(w) for w in self.window))
+        if self.steps < 1:
+            raise ValueError(f"a schedule needs at least 1 step (DM2's has 3000), got {self.steps}")
         if self.decay not in DECAYS:
             raise ValueError(f"unknown decay {self.decay!r}; choose one of {', '.join(DECAYS)}")
         if self.decay == "window":

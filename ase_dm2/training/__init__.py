@@ -1,4 +1,7 @@
 """Training denoisers from ASE structures."""
-from ase_dm2.training.trainer import Trainer, TrainingSettings, split_validation
+import lazy_loader
 
-__all__ = ["Trainer", "TrainingSettings", "split_validation"]
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
+    "settings": ["TrainingSettings"],
+    "trainer": ["Trainer", "split_validation"],
+})

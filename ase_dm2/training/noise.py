@@ -9,7 +9,7 @@ import math
 import torch
 from ase.geometry import wrap_positions
 
-SIGMA_DISTRIBUTIONS = ("uniform", "log-uniform", "mixture")
+from ase_dm2.training.settings import SIGMA_DISTRIBUTIONS
 
 
 def draw_sigma(generator: torch.Generator, sigma_range=(0.001, 0.75), distribution: str = "uniform") -> float:

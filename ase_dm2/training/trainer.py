@@ -20,7 +20,8 @@ import csv
 import datetime
 import hashlib
 import math
-from dataclasses import asdict, dataclass, replace
+import time
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -33,11 +34,11 @@ from tqdm.auto import tqdm
 
 from ase_dm2.density import DensityModel, density_of
 from ase_dm2.io.atomic import atomic_path
-from ase_dm2.conventions import RATE_KEY
 from ase_dm2.io.structures import cooling_rates
 from ase_dm2.network.denoiser import Denoiser, DenoiserConfig
 from ase_dm2.training.crops import crop_centres, interior_density, spherical_crop
-from ase_dm2.training.noise import SIGMA_DISTRIBUTIONS, noisy_copy
+from ase_dm2.training.noise import noisy_copy
+from ase_dm2.training.settings import LOSS_WEIGHTS, TrainingSettings
 
 CHECKPOINT = "checkpoint.pt"
 MODEL = "model.safetensors"
@@ -59,53 +60,6 @@ def loss_weight(name: str, sigma: float, sigma_w: float) -> float:
     if name == "edm":
         return 1.0 + sigma_w**2 / sigma**2
     raise ValueError(f"unknown loss weight {name!r}; choose one of {', '.join(LOSS_WEIGHTS)}")
-
-
-LOSS_WEIGHTS = ("none", "inverse", "edm")
-
-
-@dataclass
-class TrainingSettings:
-    """Optimisation settings; defaults are DM2's."""
-
-    steps: int = 20000
-    batch_size: int = 16
-    learning_rate: float = 2e-4
-    weight_decay: float = 0.01
-    sigma_min: float = 0.001
-    sigma_max: float = 0.75
-    validation_fraction: float = 0.1
-    validation_interval: int = 200
-    validation_sigmas: int = 4
-    checkpoint_interval: int = 1000
-    seed: int = 0
-    device: str = "cpu"
-    rate_key: str = RATE_KEY
-    final_learning_rate: Optional[float] = None  # cosine decay to this over `steps`; None: constant
-    ema_decay: float = 0.0  # weight of the old average per step; 0: no averaging
-    crop_radius: Optional[float] = None  # Å; finite structures are trained on as spherical crops
-    crop_margin: float = 5.0  # Å; loss atoms lie this far inside the crop and the structure
-    per_atom_noise: bool = False  # each atom's noise scale ~ U[sigma_min, the structure's sigma]
-    sigma_distribution: str = "uniform"  # of each structure's sigma: one of SIGMA_DISTRIBUTIONS
-    loss_weight: str = "none"  # of each structure's squared error, by its sigma: one of LOSS_WEIGHTS
-    loss_weight_sigma: float = 0.05  # Å; the scale sigma_w of the loss weight
-
-    def __post_init__(self):
-        if self.sigma_distribution not in SIGMA_DISTRIBUTIONS:
-            raise ValueError(f"unknown sigma distribution {self.sigma_distribution!r}; "
-                             f"choose one of {', '.join(SIGMA_DISTRIBUTIONS)}")
-        if self.loss_weight not in LOSS_WEIGHTS:
-            raise ValueError(f"unknown loss weight {self.loss_weight!r}; choose one of {', '.join(LOSS_WEIGHTS)}")
-        if not 0 < self.sigma_min < self.sigma_max:
-            raise ValueError(f"need 0 < sigma_min < sigma_max, got {self.sigma_min} and {self.sigma_max}")
-
-    def learning_rate_at(self, step: int) -> float:
-        """Learning rate of optimiser step `step` (0-based)."""
-        if self.final_learning_rate is None:
-            return self.learning_rate
-        progress = min(step / max(self.steps, 1), 1.0)
-        span = self.learning_rate - self.final_learning_rate
-        return self.final_learning_rate + 0.5 * span * (1 + math.cos(math.pi * progress))
 
 
 def _rank_and_world():
@@ -309,31 +263,45 @@ class Trainer:
         return float(np.mean(losses))
 
     # -- the loop, checkpoints and outputs ------------------------------------------------
-    def run(self, steps: Optional[int] = None, progress: bool = True) -> Denoiser:
-        """Train until `steps` in total (default: settings.steps), then write the model."""
+    def run(self, steps: Optional[int] = None, progress: bool = True, seconds: Optional[float] = None) -> Denoiser:
+        """Train until `steps` in total (default: settings.steps), or until the next step would end after
+        `seconds` of wall-clock time (the longest step so far is the estimate); then write the model."""
         s = self.settings
         steps = s.steps if steps is None else steps
-        bar = tqdm(total=steps, initial=self.step, desc="training", disable=not progress or self.rank != 0,
-                   unit="step")
+        if seconds is not None and not seconds > 0:
+            raise ValueError(f"a training budget must be positive, got {seconds} s")
+        start, longest = time.monotonic(), 0.0
         window = []
-        while self.step < steps:
-            window.append(self.train_step())
-            bar.update(1)
-            if self.step % s.validation_interval == 0 or self.step == steps:
-                record = {"step": self.step, "train_loss": float(np.mean(window)), "validation_loss": math.nan}
-                if self.rank == 0:
-                    record["validation_loss"] = self.validation_loss()
-                self.history.append(record)
-                shown = {"loss": f"{record['train_loss']:.4g}"}
-                if not math.isnan(record["validation_loss"]):  # nothing held out: nothing shown
-                    shown["val"] = f"{record['validation_loss']:.4g}"
-                bar.set_postfix(shown)
-                window = []
-            if self.step % s.checkpoint_interval == 0 or self.step == steps:
-                self.save_checkpoint()
-        bar.close()
+        with tqdm(total=steps, initial=self.step, desc="training", disable=not progress or self.rank != 0,
+                  unit="step") as bar:  # closed on Ctrl-C too, before the CLI says what was kept
+            while self.step < steps:
+                if seconds is not None and time.monotonic() - start + longest > seconds:
+                    break
+                began = time.monotonic()
+                window.append(self.train_step())
+                bar.update(1)
+                if self.step % s.validation_interval == 0 or self.step == steps:
+                    bar.set_postfix(self._record(window))
+                    window = []
+                if self.step % s.checkpoint_interval == 0 or self.step == steps:
+                    self.save_checkpoint()
+                longest = max(longest, time.monotonic() - began)
+        if window:  # stopped by the clock between validations
+            self._record(window)
+            self.save_checkpoint()
         self.finish()
         return self.final_model
+
+    def _record(self, window) -> dict:
+        """Append the mean training loss of `window` and the validation loss to the history; what to show."""
+        record = {"step": self.step, "train_loss": float(np.mean(window)), "validation_loss": math.nan}
+        if self.rank == 0:
+            record["validation_loss"] = self.validation_loss()
+        self.history.append(record)
+        shown = {"loss": f"{record['train_loss']:.4g}"}
+        if not math.isnan(record["validation_loss"]):  # nothing held out: nothing shown
+            shown["val"] = f"{record['validation_loss']:.4g}"
+        return shown
 
     def save_checkpoint(self) -> None:
         """Everything needed to continue exactly: weights, optimiser, step, RNG, history."""
