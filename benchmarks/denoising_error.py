@@ -52,7 +52,7 @@ def errors(model, glasses, sigmas, noise_seeds: int) -> list:
                 copy, noise = noisy(atoms, sigma, 1000 * k + seed)
                 rates = [atoms.info["cooling_rate"]] if model.conditional else None
                 with torch.no_grad():
-                    predicted = model(model.graph([copy], rates, [sigma])).double().numpy()
+                    predicted = model(model.graph([copy], rates, [sigma])).double().cpu().numpy()
                 squared.append(np.mean((predicted - noise) ** 2))
         out.append(float(np.mean(squared)))
     return out

@@ -1,0 +1,241 @@
+"""Train a bundled model for a fixed wall-clock budget, continuing the training state kept in the repository,
+then evaluate it beside the bundled model: what a session with a GPU runs first.
+
+    python models/train_gpu.py a-SiO2 --minutes 7 --out OUT         # a-SiO2 first; then CuZr, AET-nanoparticle
+
+It resumes models/state/NAME.safetensors (weights, AdamW moments, moving average and random state, with the
+totals so far: steps, atom-passes, minutes per device; ase_dm2.training.state), or starts one at DM2's network
+size (64x0e+32x1o, 3 layers, lmax 2; --size), and trains with DM2's objective (sigma ~ U[0.001, 0.75] Å,
+unweighted MSE, AdamW at 2e-4, 16 structures a step on a GPU, 1 on a CPU) and a moving average of the weights
+(0.999), until the next step would pass --minutes. The a-SiO2 recipe holds out the same glasses as the bundled
+model, so the denoising errors compare. Then it writes to OUT:
+
+- state.safetensors: the new state (copy it over models/state/NAME.safetensors and commit it);
+- model.safetensors, losses.csv, losses.png, progress.json (this run's and the total steps, atom-passes and
+  minutes);
+- evaluation.json and evaluation.md: the denoising error per noise level on the held-out glasses, and
+  --eval-seeds structures of --eval-atoms atoms generated with --eval-calls calls (DM2's step on the fast
+  schedule) with Si fourfold, O twofold and QUESTS overlap with the simulations (mean ± s.e.), for the new and
+  the bundled model, and whether the new one is better on every figure (only then may it replace the bundled
+  one: python models/bundle.py, then regenerate the validation report).
+
+On the GPU machine, which lacks ase, vesin, vesin-torch and quests, carry the wheels that
+models/gpu_wheels.sh downloads into .whl/ and start the command with the install line it prints.
+"""
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+SIZES = {  # network sizes: DM2's, the bundled CPU-trained models', and a small one for a smoke run
+    "dm2": dict(hidden_scalars=64, hidden_vectors=32, num_layers=3, lmax=2),
+    "bundled": dict(hidden_scalars=32, hidden_vectors=16, num_layers=3, lmax=2),
+    "small": dict(hidden_scalars=8, hidden_vectors=4, num_layers=1, lmax=1),
+}
+SIGMAS = [0.005, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75]
+EVALUATION_RATE = 1.0  # K/ps, for rate-conditional models
+
+
+def recipe(name: str) -> dict:
+    """Training and reference files of a bundled model (as models/train.sh), and its training options."""
+    from ase_dm2.paths import repository_data, shared_data
+
+    data, cuzr = shared_data(), repository_data() / "cuzr"
+    if name == "a-SiO2":
+        files = sorted((data / "a-SiO2").glob("*.dat"))
+        return dict(files=files, validation=None, read=dict(rate_from_name=True), conditional=True, options={},
+                    references=files)
+    if name == "CuZr":
+        files = [cuzr / f"cuzr_2000_10k_sample{k}.extxyz" for k in (1, 2, 3)]
+        validation = [cuzr / "cuzr_2000_10k_sample4.extxyz"]
+        return dict(files=files, validation=validation, read={}, conditional=False, options={},
+                    references=files + validation)
+    if name == "AET-nanoparticle":
+        particle = [data / "aet-nanoparticle"]
+        return dict(files=particle, validation=None, read={}, conditional=False, references=particle,
+                    options=dict(crop_radius=14.0, crop_margin=5.0))
+    raise ValueError(f"unknown model {name!r}; choose a-SiO2, CuZr or AET-nanoparticle")
+
+
+def parse_arguments(argv=None):
+    parser = argparse.ArgumentParser(prog="train_gpu.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("name", help="a-SiO2, CuZr or AET-nanoparticle")
+    parser.add_argument("--minutes", type=float, required=True, help="training budget (wall clock)")
+    parser.add_argument("--out", required=True, help="folder for the new state, model, losses and evaluation")
+    parser.add_argument("--state", help="training state to continue (default: models/state/NAME.safetensors, "
+                                        "if it exists)")
+    parser.add_argument("--size", choices=SIZES, help="network size of a new state (default dm2); a state's own "
+                                                      "size is kept, and another refused")
+    parser.add_argument("--files", nargs="+", help="train on these files instead of the recipe's (rates in "
+                                                   "atoms.info); they are the references too")
+    parser.add_argument("--device", help="cuda or cpu (default: cuda if there is one)")
+    parser.add_argument("--batch-size", type=int, help="structures a step (default: 16 on a GPU, 1 on a CPU)")
+    parser.add_argument("--learning-rate", type=float, default=2e-4, help="AdamW (default 2e-4, DM2's)")
+    parser.add_argument("--eval-atoms", type=int, default=3000, help="atoms per generated structure (3000)")
+    parser.add_argument("--eval-calls", type=int, default=300, help="network calls per structure (300)")
+    parser.add_argument("--eval-seeds", type=int, default=2, help="structures per model (2)")
+    parser.add_argument("--noise-seeds", type=int, default=2, help="noise draws per glass and sigma (2)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: $ASE_DM2_NUM_THREADS or 1)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_arguments(argv)
+    try:
+        return train_and_evaluate(args)
+    except (ValueError, FileNotFoundError, RuntimeError) as error:
+        print(f"train_gpu.py: error: {error}", file=sys.stderr)
+        return 2
+
+
+def train_and_evaluate(args) -> int:
+    if not args.minutes > 0:
+        raise ValueError(f"--minutes must be positive, got {args.minutes}")
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"{out} is not empty; give a new folder")
+
+    import torch
+
+    from ase_dm2 import configure_runtime
+    from ase_dm2.io.structures import read_structures
+    from ase_dm2.network.denoiser import DenoiserConfig
+    from ase_dm2.training import Trainer, TrainingSettings
+    from ase_dm2.training.state import describe, load_state, read_bookkeeping, save_state
+
+    configure_runtime(args.threads)
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    plan = recipe(args.name)
+    if args.files:
+        plan.update(files=[Path(f) for f in args.files], validation=None, read={}, references=args.files)
+    structures = read_structures(plan["files"], **plan["read"])
+    validation = read_structures(plan["validation"], **plan["read"]) if plan["validation"] else None
+    state = Path(args.state) if args.state else ROOT / "models" / "state" / f"{args.name}.safetensors"
+    species = sorted({s for a in structures + (validation or []) for s in a.get_chemical_symbols()})
+    config = DenoiserConfig(species=species, conditional=plan["conditional"], **SIZES[args.size or "dm2"])
+    if state.is_file():
+        held = DenoiserConfig(**read_bookkeeping(state)["config"])
+        if held.species != config.species or (args.size and held != config):
+            raise ValueError(f"{state} holds a network of {describe(held.to_dict())}; this run asks for "
+                             f"{describe(config.to_dict())}: leave out --size, or give another --state")
+        config = held
+    settings = TrainingSettings(steps=10**7, batch_size=args.batch_size or (16 if device == "cuda" else 1),
+                                learning_rate=args.learning_rate, ema_decay=0.999, device=device,
+                                validation_interval=100, checkpoint_interval=10**7, **plan["options"])
+    trainer = Trainer(structures, out, config, settings, validation)
+    totals = load_state(trainer, state) if state.is_file() else {"steps": 0, "atom_passes": 0, "minutes": {}}
+    first_step, began = trainer.step, time.monotonic()
+    trainer.run(progress=not args.no_progress, seconds=60 * args.minutes)
+    minutes = (time.monotonic() - began) / 60
+    done = trainer.step - first_step
+    if minutes > args.minutes and done <= 1:
+        raise ValueError(f"one training step took {60 * minutes:.1f} s, more than the budget of "
+                         f"{args.minutes:g} min; no state saved")
+    atoms_per_structure = sum(len(a) for a in trainer.train_set) / len(trainer.train_set)
+    run = {"steps": done, "atom_passes": round(done * settings.batch_size * atoms_per_structure),
+           "minutes": round(minutes, 3), "device": device_name(device), "batch_size": settings.batch_size}
+    minutes_by_device = dict(totals["minutes"])
+    minutes_by_device[run["device"]] = round(minutes_by_device.get(run["device"], 0.0) + minutes, 3)
+    totals = {"steps": trainer.step, "atom_passes": totals["atom_passes"] + run["atom_passes"],
+              "minutes": minutes_by_device}
+    save_state(trainer, out / "state.safetensors", totals)
+    (out / "progress.json").write_text(json.dumps({"this_run": run, "total": totals}, indent=1) + "\n")
+    print(f"{done} steps in {minutes:.2f} min on {run['device']} "
+          f"({run['atom_passes'] / max(60 * minutes, 1e-9):.3g} atom-passes/s); total {trainer.step} steps, "
+          f"{totals['atom_passes']:.3g} atom-passes")
+    evaluation = evaluate(args, trainer, plan["references"], plan["read"])
+    (out / "evaluation.json").write_text(json.dumps(evaluation, indent=1) + "\n")
+    (out / "evaluation.md").write_text(evaluation_text(evaluation))
+    print(evaluation_text(evaluation))
+    return 0
+
+
+def device_name(device: str) -> str:
+    import torch
+
+    from ase_dm2.runtime import processor_name
+
+    return torch.cuda.get_device_name(device) if device.startswith("cuda") else f"cpu: {processor_name()}"
+
+
+def evaluate(args, trainer, reference_files, read_options) -> dict:
+    """Denoising error per sigma on the held-out structures, and generated structures' figures, for the new
+    model and the bundled one."""
+    import numpy as np
+
+    from denoising_error import errors
+    from ase_dm2 import generate, load_model
+    from ase_dm2.analysis.coordination import silica_defects
+    from ase_dm2.analysis.entropy import descriptors, overlap_fraction
+    from ase_dm2.conventions import RATE_KEY
+    from ase_dm2.io.structures import read_structures
+    from ase_dm2.sampling.schedule import NoiseSchedule
+
+    device = trainer.device
+    models = {"new": trainer.final_model.eval()}
+    try:
+        models["bundled"] = load_model(args.name, device=device).eval()
+    except ValueError:  # no bundled model of that name
+        pass
+    held_out = trainer.validation_set or trainer.train_set[:1]
+    references = read_structures(reference_files, **read_options)
+    at_rate = [a for a in references if a.info.get(RATE_KEY) == EVALUATION_RATE]
+    references = at_rate if trainer.model.conditional and at_rate else references
+    reference_environments = descriptors(references)
+    silica = set(references[0].get_chemical_symbols()) == {"Si", "O"}
+    result = {"sigmas": SIGMAS, "held_out": [a.info.get("source", "?") for a in held_out],
+              "generation": {"atoms": args.eval_atoms, "calls": args.eval_calls, "seeds": args.eval_seeds},
+              "models": {}}
+    for label, model in models.items():
+        error = errors(model, held_out, SIGMAS, args.noise_seeds)
+        samples = generate(model, n_atoms=args.eval_atoms, rate=EVALUATION_RATE if model.conditional else None,
+                           schedule=NoiseSchedule.fast(args.eval_calls), n_samples=args.eval_seeds,
+                           batch_size=args.eval_seeds, progress=False)
+        figures = {"overlap": [overlap_fraction(descriptors([s]), reference_environments) for s in samples]}
+        if silica:
+            defects = [silica_defects(s) for s in samples]
+            figures.update(si_fourfold=[d["si_fourfold"] for d in defects], o_twofold=[d["o_twofold"] for d in defects])
+        result["models"][label] = {"denoising_error": error,
+                                   "figures": {k: {"mean": float(np.mean(v)), "stderr": stderr(v), "values": v}
+                                               for k, v in figures.items()}}
+    if "bundled" in result["models"]:
+        new, old = result["models"]["new"], result["models"]["bundled"]
+        better = [a < b for a, b in zip(new["denoising_error"], old["denoising_error"])]
+        better += [new["figures"][k]["mean"] > old["figures"][k]["mean"] for k in new["figures"]]
+        result["better_than_bundled_on_every_figure"] = all(better)
+    return result
+
+
+def stderr(values) -> float:
+    import numpy as np
+
+    return float(np.std(values, ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan")
+
+
+def evaluation_text(evaluation: dict) -> str:
+    models = evaluation["models"]
+    lines = ["Denoising error (MSE per coordinate, Å²) on the held-out structures:", "",
+             "| model | " + " | ".join(f"σ {s:g} Å" for s in evaluation["sigmas"]) + " |",
+             "|---" * (len(evaluation["sigmas"]) + 1) + "|"]
+    lines += [f"| {label} | " + " | ".join(f"{e:.3g}" for e in m["denoising_error"]) + " |"
+              for label, m in models.items()]
+    g = evaluation["generation"]
+    names = list(next(iter(models.values()))["figures"])
+    lines += ["", f"Generated: {g['seeds']} structures of {g['atoms']} atoms, {g['calls']} calls (mean ± s.e.):", "",
+              "| model | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    lines += [f"| {label} | " + " | ".join(f"{m['figures'][k]['mean']:.4f} ± {m['figures'][k]['stderr']:.4f}"
+                                           for k in names) + " |" for label, m in models.items()]
+    if "better_than_bundled_on_every_figure" in evaluation:
+        verdict = "yes" if evaluation["better_than_bundled_on_every_figure"] else "no"
+        lines += ["", f"Better than the bundled model on every figure: {verdict}"]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

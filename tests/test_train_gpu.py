@@ -1,0 +1,127 @@
+"""Training in short, chained runs: the committed training state, the wall-clock budget and models/train_gpu.py
+end to end at tiny size on the CPU (only the speed needs a GPU)."""
+import importlib.util
+import json
+import time
+from pathlib import Path
+
+import ase.io
+import pytest
+import torch
+
+import ase_dm2.training.state
+from ase_dm2.training import Trainer, TrainingSettings
+from ase_dm2.training.state import load_state, read_bookkeeping, save_state
+from helpers import random_silica, tiny_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def glasses():
+    structures = []
+    for k, rate in enumerate([0.1, 1.0, 10.0, 1.0]):
+        atoms = random_silica(10, density=2.1 + 0.02 * k, seed=k)
+        atoms.info["cooling_rate"] = rate
+        structures.append(atoms)
+    return structures
+
+
+def trainer(out, **config):
+    settings = TrainingSettings(steps=6, batch_size=2, learning_rate=1e-2, ema_decay=0.9, validation_interval=2,
+                                checkpoint_interval=100, validation_fraction=0.25)
+    return Trainer(glasses(), out, tiny_config(conditional=True, **config), settings)
+
+
+def test_resume_from_a_state_file_continues_exactly(tmp_path):
+    whole = trainer(tmp_path / "whole")
+    whole.run(progress=False)
+    first = trainer(tmp_path / "first")
+    first.run(steps=3, progress=False)
+    save_state(first, tmp_path / "state.safetensors", {"steps": 3, "atom_passes": 180, "minutes": {"cpu": 0.1}})
+    second = trainer(tmp_path / "second")
+    assert load_state(second, tmp_path / "state.safetensors") == {"steps": 3, "atom_passes": 180,
+                                                                  "minutes": {"cpu": 0.1}}
+    second.run(progress=False)
+    assert second.step == whole.step == 6
+    for a, b in zip(whole.final_model.parameters(), second.final_model.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert [h["step"] for h in second.history] == [2, 3, 4, 6]  # the first run's last step is recorded too
+
+
+def test_a_state_of_another_architecture_is_refused_naming_both(tmp_path):
+    small = trainer(tmp_path / "a")
+    save_state(small, tmp_path / "state.safetensors", {"steps": 0, "atom_passes": 0, "minutes": {}})
+    wider = trainer(tmp_path / "b", hidden_scalars=12)
+    with pytest.raises(ValueError, match=r"8x0e\+4x1o.*this run trains.*12x0e\+4x1o"):
+        load_state(wider, tmp_path / "state.safetensors")
+    with pytest.raises(ValueError, match="not an ase_dm2 training state"):
+        read_bookkeeping(ROOT / "ase_dm2" / "models" / "a-SiO2.safetensors")
+
+
+def test_a_run_killed_while_writing_leaves_the_last_state(tmp_path, monkeypatch):
+    run = trainer(tmp_path / "run")
+    path = tmp_path / "state.safetensors"
+    save_state(run, path, {"steps": 0, "atom_passes": 0, "minutes": {}})
+    before = path.read_bytes()
+    run.run(steps=2, progress=False)
+
+    def killed(tensors, filename, metadata=None):
+        Path(filename).write_bytes(b"half a file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ase_dm2.training.state, "save_file", killed)
+    with pytest.raises(KeyboardInterrupt):
+        save_state(run, path, {"steps": 2, "atom_passes": 120, "minutes": {}})
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["run", "state.safetensors"]
+
+
+def test_the_wall_clock_budget_is_honoured(tmp_path):
+    run = trainer(tmp_path / "run")
+    began = time.monotonic()
+    run.run(steps=10**6, progress=False, seconds=1.5)
+    loop = time.monotonic() - began
+    assert run.step > 2 and loop < 1.5 + 1.0  # the loop stops before a step would pass the budget
+    assert run.history[-1]["step"] == run.step and (tmp_path / "run" / "model.safetensors").is_file()
+    with pytest.raises(ValueError, match="budget must be positive"):
+        run.run(seconds=0)
+
+
+@pytest.fixture(scope="module")
+def train_gpu():
+    spec = importlib.util.spec_from_file_location("train_gpu", ROOT / "models" / "train_gpu.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_train_gpu_trains_continues_and_evaluates(train_gpu, tmp_path, capsys):
+    data = tmp_path / "glasses.extxyz"
+    ase.io.write(data, glasses())
+    small = ["a-SiO2", "--files", str(data), "--size", "small", "--device", "cpu", "--eval-atoms", "30",
+             "--eval-calls", "4", "--eval-seeds", "2", "--noise-seeds", "1", "--no-progress"]
+    assert train_gpu.main(small + ["--minutes", "0.03", "--out", str(tmp_path / "one"),
+                                   "--state", str(tmp_path / "none.safetensors")]) == 0
+    one = json.loads((tmp_path / "one" / "progress.json").read_text())
+    assert one["total"]["steps"] == one["this_run"]["steps"] > 0
+    assert one["total"]["atom_passes"] == 30 * one["total"]["steps"]
+    evaluation = json.loads((tmp_path / "one" / "evaluation.json").read_text())
+    assert set(evaluation["models"]) == {"new", "bundled"} and len(evaluation["models"]["new"]["denoising_error"]) == 8
+    assert set(evaluation["models"]["new"]["figures"]) == {"overlap", "si_fourfold", "o_twofold"}
+    assert "better_than_bundled_on_every_figure" in evaluation
+    for name in ("state.safetensors", "model.safetensors", "losses.csv", "losses.png", "evaluation.md"):
+        assert (tmp_path / "one" / name).is_file(), name
+
+    state = str(tmp_path / "one" / "state.safetensors")
+    resumed = [arg for arg in small if arg not in ("--size", "small")]
+    assert train_gpu.main(resumed + ["--minutes", "0.03", "--out", str(tmp_path / "two"), "--state", state]) == 0
+    two = json.loads((tmp_path / "two" / "progress.json").read_text())
+    assert two["total"]["steps"] == one["total"]["steps"] + two["this_run"]["steps"]
+    assert read_bookkeeping(tmp_path / "two" / "state.safetensors")["step"] == two["total"]["steps"]
+    capsys.readouterr()
+
+    bundled_size = ["bundled" if arg == "small" else arg for arg in small]
+    assert train_gpu.main(bundled_size + ["--minutes", "0.03", "--out", str(tmp_path / "x"), "--state", state]) == 2
+    assert "holds a network of species O, Si, 8x0e+4x1o" in capsys.readouterr().err
+    assert train_gpu.main(small + ["--minutes", "1e-6", "--out", str(tmp_path / "short"), "--state", state]) == 2
+    assert "more than the budget" in capsys.readouterr().err
+    assert not (tmp_path / "short" / "state.safetensors").exists()
