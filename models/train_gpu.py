@@ -106,6 +106,7 @@ def train_and_evaluate(args) -> int:
     from ase_dm2 import configure_runtime
     from ase_dm2.io.structures import read_structures
     from ase_dm2.network.denoiser import DenoiserConfig
+    from ase_dm2.paths import reference_data_missing
     from ase_dm2.training import Trainer, TrainingSettings
     from ase_dm2.training.state import describe, load_state, read_bookkeeping, save_state
 
@@ -114,6 +115,10 @@ def train_and_evaluate(args) -> int:
     plan = recipe(args.name)
     if args.files:
         plan.update(files=[Path(f) for f in args.files], validation=None, read={}, references=args.files)
+    missing = [str(f) for f in plan["files"] + (plan["validation"] or []) if not Path(f).exists()]
+    if not plan["files"] or missing:
+        raise FileNotFoundError(f"training data missing ({', '.join(missing) or 'no files'}): "
+                                f"{reference_data_missing() or 'see the recipe in models/train_gpu.py'}")
     structures = read_structures(plan["files"], **plan["read"])
     validation = read_structures(plan["validation"], **plan["read"]) if plan["validation"] else None
     state = Path(args.state) if args.state else ROOT / "models" / "state" / f"{args.name}.safetensors"
