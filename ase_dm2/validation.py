@@ -66,8 +66,8 @@ def _moduli(structures, potential, refine_first: bool, progress: bool) -> list:
     rows = []
     for atoms in tqdm(structures, desc="elastic moduli", disable=not progress):
         if refine_first:
-            atoms = refine(atoms, potential)
-        result = elastic_constants(atoms, potential)
+            atoms = refine(atoms, potential, progress=progress)
+        result = elastic_constants(atoms, potential, progress=progress)
         rows.append({k: result[k] for k in MODULI})
     return rows
 

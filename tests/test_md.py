@@ -11,6 +11,7 @@ from ase_dm2.analysis import silica_defects
 from ase_dm2.cli import main
 from ase_dm2.md import (LammpsError, cheng_sheng_cuzr, custom, elastic_constants, fracture, fracture_slab,
                         jakse_sio2, lammps_command, melt_quench, minimise, quench_ps, refine, single_point)
+from helpers import random_silica
 
 try:
     lammps_command()
@@ -121,3 +122,46 @@ def test_cli_refine_and_fracture_leave_inputs_untouched(shared_data, tmp_path):
     curve = np.loadtxt(tmp_path / "curve.csv", delimiter=",", skiprows=1)
     assert curve.shape[1] == 2 and (tmp_path / "curve.png").exists()
     assert len(ase.io.read(tmp_path / "refined.extxyz")) == 108
+
+
+def test_generate_refine_writes_refined_and_unrefined_samples(tmp_path, capsys):
+    out = tmp_path / "glass.extxyz"
+    assert main(["generate", "a-SiO2", "--atoms", "60", "--rate", "1", "--steps", "5", "--n-samples", "2",
+                 "--refine", "sio2", "--nvt-ps", "0.05", "--npt-ps", "0.05", "--quiet", "-o", str(out)]) == 0
+    refined, unrefined = ase.io.read(out, ":"), ase.io.read(tmp_path / "glass.unrefined.extxyz", ":")
+    assert [a.info["seed"] for a in refined] == [a.info["seed"] for a in unrefined] == [0, 1]
+    assert all(a.info["md_ps"] == 0.1 for a in refined) and "md_ps" not in unrefined[0].info
+    assert not np.allclose(refined[0].cell.array, unrefined[0].cell.array)  # NPT moved the cell
+    capsys.readouterr()
+    # a potential that cannot be set up is refused before generation
+    assert main(["generate", "a-SiO2", "--atoms", "60", "--rate", "1", "--refine", "cuzr", "--potential-file",
+                 str(tmp_path / "missing.eam"), "-o", str(tmp_path / "x.extxyz")]) == 2
+    assert "not found" in capsys.readouterr().err and not (tmp_path / "x.extxyz").exists()
+
+
+def test_an_eam_alloy_file_is_a_potential(shared_data, tmp_path):
+    from ase_dm2.md import eam_alloy, preset
+
+    eam = preset(str(shared_data / "potentials" / "ZrCu.lammps.eam"))
+    assert eam == eam_alloy(shared_data / "potentials" / "ZrCu.lammps.eam") and eam.elements == ("Zr", "Cu")
+    with pytest.raises(ValueError, match="covers Zr, Cu, not O, Si"):
+        eam.check(random_silica(2))
+    not_setfl = tmp_path / "x.eam"
+    not_setfl.write_text("a\nb\nc\nnot a header\n")
+    with pytest.raises(ValueError, match="not an eam/alloy"):
+        eam_alloy(not_setfl)
+
+
+def test_progress_follows_the_log_as_it_grows(tmp_path):
+    from ase_dm2.md.lammps import THERMO, ThermoFollower, simulated_ps
+
+    assert simulated_ps("timestep 0.002\nrun 100\nminimize 0 1e-4 10 100\ntimestep 0.001\nrun 50\n") == 0.25
+    log = tmp_path / "log.lammps"
+    follower = ThermoFollower(log)
+    assert follower.latest() is None  # not written yet
+    row = " ".join(str(float(k)) for k in range(len(THERMO.split())))
+    log.write_text("Step Time Temp\n" + row + "\n" + row[:7])  # a row, then half of the next
+    assert follower.latest()["temp"] == 2.0
+    with open(log, "a") as f:
+        f.write(row[7:].replace("2.0", "301.0", 1) + "\n")
+    assert follower.latest()["temp"] == 301.0

@@ -66,6 +66,15 @@ def add_parser(subparsers):
     p.add_argument("-o", "--output", required=True, help="output file, one frame per sample (e.g. out.extxyz)")
     p.add_argument("--trajectory", help="denoising trajectory (.traj; one per sample when several)")
     p.add_argument("--log", help="log file of step, sigma and mean displacement ('-' for stdout)")
+    refinement = p.add_argument_group("refinement (LAMMPS MD after generation, as DM2 does before measuring)")
+    refinement.add_argument("--refine", metavar="POTENTIAL",
+                            help="refine each sample: sio2 (Jakse), cuzr (Cheng-Sheng EAM) or an eam/alloy file; "
+                                 "OUTPUT gets the refined samples, OUTPUT's name + .unrefined the others")
+    refinement.add_argument("--potential-file", help="EAM file of the cuzr preset (default: the reference data's)")
+    refinement.add_argument("--nvt-ps", type=float, default=25.0, help="NVT time in ps (default %(default)s, DM2's)")
+    refinement.add_argument("--npt-ps", type=float, default=25.0, help="NPT time in ps (default %(default)s, DM2's)")
+    refinement.add_argument("--processes", type=int, help="refinements at once (default: the cores)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="spread the samples over a Dask distributed cluster (e.g. tcp://host:8786); the workers "
                         "must be able to read MODEL")
@@ -73,6 +82,8 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
+    from pathlib import Path
+
     import numpy as np
     import torch
 
@@ -84,6 +95,9 @@ def run(args) -> int:
         raise ValueError(f"--n-samples and --batch-size must be at least 1, got {args.n_samples} and "
                          f"{args.batch_size}")
     output_format = structure_format(args.output, args.n_samples)  # before any work
+    unrefined_path = Path(args.output).with_suffix(".unrefined" + Path(args.output).suffix)
+    if args.refine:
+        structure_format(unrefined_path, args.n_samples)
     if args.trajectory:
         structure_format(args.trajectory)
     if args.log and args.log != "-":
@@ -96,6 +110,13 @@ def run(args) -> int:
             raise ValueError(f"--cell takes 3, 6 or 9 numbers, got {len(args.cell)}")
         cell = np.reshape(args.cell, (3, 3)) if len(args.cell) == 9 else args.cell
     model = load_model(args.model, device=args.device)
+    potential = None
+    if args.refine:
+        from ase_dm2.md.refine import refine_many, refinement_potential
+        from ase_dm2.sampling.generate import default_composition
+
+        potential = refinement_potential(args.refine, args.formula or default_composition(model),
+                                         args.potential_file)
     options = dict(n_atoms=args.atoms, formula_units=args.formula_units, composition=args.formula, rate=args.rate,
                    density=args.density, cell=cell, aspect=args.aspect, pore_radius=args.pore_radius,
                    sampler=sampler_from(args, model), extrapolate=args.extrapolate)
@@ -111,8 +132,13 @@ def run(args) -> int:
         samples = generate_on_cluster(args.scheduler, args.model, args.n_samples, seed=args.seed,
                                       device=args.device, num_threads=args.threads, **options)
     else:
-        samples = generate(model, seed=args.seed, n_samples=args.n_samples,
-                           trajectory=args.trajectory, logfile=args.log, batch_size=args.batch_size, **options)
+        samples = generate(model, seed=args.seed, n_samples=args.n_samples, trajectory=args.trajectory,
+                           logfile=args.log, batch_size=args.batch_size, progress=not args.quiet, **options)
+    if potential is not None:
+        write_structures(unrefined_path, samples, output_format)
+        print(f"{len(samples)} unrefined structure(s) written to {unrefined_path}")
+        samples = refine_many(samples, potential, args.processes, progress=not args.quiet, nvt_ps=args.nvt_ps,
+                              npt_ps=args.npt_ps)
     replaced = write_structures(args.output, samples, output_format)
     print(f"{len(samples)} structure(s) written to {args.output}" + (" (replacing the file there)" if replaced else ""))
     return 0

@@ -8,6 +8,7 @@ extxyz file beside it.
 def _potential_options(p):
     p.add_argument("--potential", required=True, help="preset: sio2 (Jakse) or cuzr (Cheng-Sheng EAM)")
     p.add_argument("--potential-file", help="EAM file for the cuzr preset (e.g. ZrCu.lammps.eam)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _structure_options(p):
@@ -70,7 +71,8 @@ def run_refine(args) -> int:
     if args.log:
         check_output_file(args.log)
     atoms, potential = _load(args)
-    refined = refine(atoms, potential, args.nvt_ps, args.npt_ps, args.temperature, args.pressure, log=args.log)
+    refined = refine(atoms, potential, args.nvt_ps, args.npt_ps, args.temperature, args.pressure, log=args.log,
+                     progress=not args.quiet)
     write_structures(args.output, refined, output_format)
     print(f"refined: {refined.get_potential_energy() / len(refined):.4f} eV/atom, "
           f"cell {refined.cell.lengths().round(3).tolist()} Å -> {args.output}")
@@ -89,7 +91,7 @@ def run_elastic(args) -> int:
     if args.json:
         check_output_file(args.json)
     atoms, potential = _load(args)
-    result = elastic_constants(atoms, potential, delta=args.strain)
+    result = elastic_constants(atoms, potential, delta=args.strain, progress=not args.quiet)
     print("C (GPa):")
     print(np.array2string(result["C"], precision=1, suppress_small=True))
     print("K {K:.1f} GPa, G {G:.1f} GPa, E {E:.1f} GPa, nu {nu:.3f}".format(**result))
@@ -112,7 +114,7 @@ def run_fracture(args) -> int:
     atoms, potential = _load(args)
     if args.min_atoms:
         atoms = fracture_slab(atoms, args.min_atoms, args.aspect)
-    curve = fracture(atoms, potential, args.strain_rate, args.max_strain, args.temperature)
+    curve = fracture(atoms, potential, args.strain_rate, args.max_strain, args.temperature, progress=not args.quiet)
     with atomic_path(args.output) as tmp:
         np.savetxt(tmp, np.column_stack([curve["strain"], curve["stress"]]), delimiter=",",
                    header="strain,true_stress_GPa", comments="")
@@ -129,7 +131,7 @@ def run_meltquench(args) -> int:
 
     output_format = structure_format(args.output)
     glass = melt_quench(args.formula, args.atoms, args.rate, preset(args.potential, args.potential_file),
-                        args.density, seed=args.seed)
+                        args.density, seed=args.seed, progress=not args.quiet)
     write_structures(args.output, glass, output_format)
     print(f"{glass.info['md_steps']} MD steps at {glass.info['atom_steps_per_second']:.3g} atom-steps/s "
           f"-> {args.output}")

@@ -78,8 +78,7 @@ def run(args) -> int:
     potential_name = args.potential or (preset or {}).get("potential")
     potential = None
     if potential_name and not args.no_elastic:
-        eam = args.potential_file or (shared_data() / "potentials" / "ZrCu.lammps.eam")
-        potential = potential_preset(potential_name, eam if potential_name == "cuzr" else None)
+        potential = potential_preset(potential_name, args.potential_file)
     rate = args.rate if args.rate is not None else (preset or {}).get("rate", 1.0)
     by_rate = {}
     for atoms in references:

@@ -24,7 +24,7 @@ def run(args) -> int:
 
     check_output_file(args.output)
     atoms, potential = _load(args)
-    vdos = vibrational_dos(atoms, potential, width=args.width)
+    vdos = vibrational_dos(atoms, potential, width=args.width, progress=not args.quiet)
     with atomic_path(args.output) as tmp:
         np.savetxt(tmp, np.column_stack([vdos["grid"], vdos["dos"], vdos["reduced_dos"]]), delimiter=",",
                    header="frequency_THz,g,g_over_nu2", comments="")

@@ -6,6 +6,7 @@ which equals (1/V) d2U/de_i de_j at the relaxed reference. Moduli are Hill
 averages of the Voigt and Reuss bounds.
 """
 import numpy as np
+from tqdm.auto import tqdm
 
 from ase_dm2.md.lammps import run_lammps
 from ase_dm2.md.refine import minimise, minimise_commands
@@ -32,19 +33,23 @@ def relaxed_stress(atoms, potential, ftol: float) -> np.ndarray:
     return run_lammps(atoms, potential, minimise_commands(ftol, 20000, ETOL), minimise=True).stress()
 
 
-def stiffness_matrix(atoms, potential, delta: float = 0.005, ftol: float = 1e-6) -> np.ndarray:
-    """6x6 stiffness matrix in GPa (Voigt order xx, yy, zz, yz, xz, xy), symmetrised."""
+def stiffness_matrix(atoms, potential, delta: float = 0.005, ftol: float = 1e-6,
+                     progress: bool = False) -> np.ndarray:
+    """6x6 stiffness matrix in GPa (Voigt order xx, yy, zz, yz, xz, xy), symmetrised; `progress`: a bar of the
+    12 strained minimisations."""
     if not atoms.pbc.all():
         raise ValueError("elastic constants need a fully periodic cell")
     columns = []
-    for j in range(6):
-        stresses = []
-        for sign in (1, -1):
-            deformation = np.eye(3) + strain_matrix(j, sign * delta)
-            strained = atoms.copy()
-            strained.set_cell(atoms.cell.array @ deformation.T, scale_atoms=True)
-            stresses.append(relaxed_stress(strained, potential, ftol))
-        columns.append((stresses[0] - stresses[1]) / (2 * delta))
+    with tqdm(total=12, desc="elastic constants", unit="strain", disable=not progress) as bar:
+        for j in range(6):
+            stresses = []
+            for sign in (1, -1):
+                deformation = np.eye(3) + strain_matrix(j, sign * delta)
+                strained = atoms.copy()
+                strained.set_cell(atoms.cell.array @ deformation.T, scale_atoms=True)
+                stresses.append(relaxed_stress(strained, potential, ftol))
+                bar.update(1)
+            columns.append((stresses[0] - stresses[1]) / (2 * delta))
     matrix = np.array(columns).T
     return 0.5 * (matrix + matrix.T)
 
@@ -62,9 +67,10 @@ def isotropic_moduli(c: np.ndarray) -> dict:
             "nu": float((3 * k - 2 * g) / (2 * (3 * k + g)))}
 
 
-def elastic_constants(atoms, potential, delta: float = 0.005, relax_first: bool = True) -> dict:
+def elastic_constants(atoms, potential, delta: float = 0.005, relax_first: bool = True,
+                      progress: bool = True) -> dict:
     """{'C': 6x6 GPa, 'K', 'G', 'E', 'nu'}; positions are minimised first unless relax_first=False."""
     if relax_first:
         atoms = minimise(atoms, potential, ftol=1e-6, etol=ETOL)
-    c = stiffness_matrix(atoms, potential, delta)
+    c = stiffness_matrix(atoms, potential, delta, progress=progress)
     return {"C": c, **isotropic_moduli(c)}

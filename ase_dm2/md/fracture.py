@@ -22,10 +22,11 @@ def fracture_slab(atoms, min_atoms: int, aspect: float = 1.4):
 
 
 def fracture(atoms, potential, strain_rate: float = 1e9, max_strain: float = 0.5, temperature: float = 300.0,
-             timestep_fs: float = 1.0, equilibrate_ps: float = 0.0, seed: int = 1, points: int = 200, log=None):
+             timestep_fs: float = 1.0, equilibrate_ps: float = 0.0, seed: int = 1, points: int = 200, log=None,
+             progress: bool = True):
     """{'strain': array, 'stress': array (GPa), 'max_stress', 'strain_at_max'} of a tensile test.
 
-    `strain_rate` in 1/s (1e9 = DM2); `equilibrate_ps` of NPT at `temperature` first.
+    `strain_rate` in 1/s (1e9 = DM2); `equilibrate_ps` of NPT at `temperature` first; `progress`: a bar.
     """
     dt = timestep_fs / 1000.0
     rate_per_ps = strain_rate * 1e-12
@@ -35,7 +36,7 @@ def fracture(atoms, potential, strain_rate: float = 1e9, max_strain: float = 0.5
     body = md_commands(temperature, seed, dt, [("npt", equilibrate_ps, t, f"aniso 1.0 1.0 {1000 * dt}")])
     body += (f"thermo {max(1, steps // points)}\nfix pull all deform 1 z erate {rate_per_ps} remap x\n"
              f"fix hold all npt temp {t} {100 * dt} {barostat}\nrun {steps}\n")
-    result = run_lammps(atoms, potential, body, log=log)
+    result = run_lammps(atoms, potential, body, log=log, progress="fracture" if progress else None)
     pulled = result.thermo["step"] >= result.thermo["step"][-1] - steps
     lz = result.thermo["lz"][pulled]
     strain = (lz - lz[0]) / lz[0]

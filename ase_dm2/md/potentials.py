@@ -1,11 +1,15 @@
-"""Interatomic potentials for LAMMPS as presets: Jakse a-SiO2, Cheng-Sheng Cu-Zr EAM, or your own."""
+"""Interatomic potentials for LAMMPS as presets: Jakse a-SiO2, Cheng-Sheng Cu-Zr EAM, any eam/alloy file, or
+your own."""
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from ase_dm2.paths import shared_data
+
 # Bouhadja, Jakse & Pasturel 2013: Born-Mayer-Huggins with damped shifted-force Coulomb (metal units)
 JAKSE_BORN = {("O", "O"): (0.0120, 0.2630, 3.6430, 85.0840), ("O", "Si"): (0.0070, 0.1560, 2.5419, 46.2930),
               ("Si", "Si"): (0.0012, 0.0460, 1.4408, 25.1873)}
+CHENG_SHENG_FILE = "ZrCu.lammps.eam"  # in the reference data's potentials/
 
 
 @dataclass(frozen=True)
@@ -54,18 +58,38 @@ def cheng_sheng_cuzr(path) -> Potential:
     return Potential("Cheng-Sheng Cu-Zr EAM", ("Zr", "Cu"), "eam/alloy", (f"* * {path} Zr Cu",), files=(path,))
 
 
+def eam_alloy(path) -> Potential:
+    """Any eam/alloy (setfl) file; its elements are read from the header's fourth line."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"potential file {path} not found")
+    header = path.read_text(errors="replace").splitlines()[3:4]
+    words = header[0].split() if header else []
+    if not words or not words[0].isdigit() or len(words) != int(words[0]) + 1:
+        raise ValueError(f"{path} is not an eam/alloy (setfl) file: its fourth line should be 'N El1 ... ElN'")
+    elements = tuple(words[1:])
+    return Potential(f"EAM {path.name}", elements, "eam/alloy", (f"* * {path} {' '.join(elements)}",),
+                     files=(str(path),))
+
+
 def custom(elements, pair_style: str, pair_coeffs, charges: Optional[dict] = None, files=()) -> Potential:
     """Any LAMMPS pair style: types 1..n are `elements` in that order."""
     return Potential("custom", tuple(elements), pair_style, tuple(pair_coeffs), charges, tuple(files))
 
 
 def preset(name: str, path=None) -> Potential:
-    """'sio2' / 'jakse' or 'cuzr' / 'cheng-sheng' (needs the EAM file path)."""
+    """'sio2' / 'jakse', 'cuzr' / 'cheng-sheng' (its EAM file at `path`, default the reference data's), or the
+    path of an eam/alloy file."""
+    if Path(name).is_file():
+        return eam_alloy(name)
     key = name.lower().replace("_", "-")
     if key in ("sio2", "jakse", "a-sio2"):
         return jakse_sio2()
     if key in ("cuzr", "cheng-sheng", "zrcu"):
-        if path is None:
-            raise ValueError("the Cu-Zr EAM preset needs its file: give --potential-file ZrCu.lammps.eam")
+        path = path or shared_data() / "potentials" / CHENG_SHENG_FILE
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"the Cu-Zr EAM preset needs its file, not found at {path}: give "
+                                    f"--potential-file {CHENG_SHENG_FILE} (or set ASE_DM2_SHARED_DATA)")
         return cheng_sheng_cuzr(path)
-    raise ValueError(f"unknown potential {name!r}; presets: sio2 (Jakse), cuzr (Cheng-Sheng EAM)")
+    raise ValueError(f"unknown potential {name!r}; presets: sio2 (Jakse), cuzr (Cheng-Sheng EAM), or an "
+                     "eam/alloy file")

@@ -1,9 +1,16 @@
 """Energies, minimisation and MD refinement (NVT then NPT) with LAMMPS, on ASE Atoms."""
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
+from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.units import GPa
+from tqdm.auto import tqdm
 
-from ase_dm2.md.lammps import run_lammps
+from ase_dm2.build.composition import parse_composition
+from ase_dm2.md.lammps import lammps_command, run_lammps
+from ase_dm2.md.potentials import Potential, preset
 
 GPA_TO_BAR = 1e4
 UNSHIFTED = "pair_modify shift no\nrun 0\n"  # report true energies after a shifted minimisation
@@ -51,19 +58,48 @@ def md_commands(temperature: float, seed: int, timestep_ps: float, stages, therm
 
 
 def refine(atoms, potential, nvt_ps: float = 25.0, npt_ps: float = 25.0, temperature: float = 300.0,
-           pressure: float = 0.0, timestep_fs: float = 1.0, seed: int = 1, log=None, thermo_every: int = 100):
+           pressure: float = 0.0, timestep_fs: float = 1.0, seed: int = 1, log=None, thermo_every: int = 100,
+           progress: bool = True):
     """DM2's refinement: NVT then NPT (isotropic, `pressure` GPa) at `temperature` K.
 
     Returns the refined Atoms (new cell) with energy and stress of the last
     step; `log` keeps the full LAMMPS log; info gets mean T and final density.
+    `progress`: a bar of the simulated time, temperature, pressure and energy.
     """
     dt = timestep_fs / 1000.0
     t = f"{temperature} {temperature}"
     p = f"iso {pressure * GPA_TO_BAR} {pressure * GPA_TO_BAR} {1000 * dt}"
     body = md_commands(temperature, seed, dt, [("nvt", nvt_ps, t, None), ("npt", npt_ps, t, p)], thermo_every)
-    result = run_lammps(atoms, potential, body, log=log)
+    result = run_lammps(atoms, potential, body, log=log, progress="refine" if progress else None)
     refined = _with_results(result)
     refined.info.update(md_temperature=float(np.mean(result.thermo["temp"][1:])) if len(result.thermo["temp"]) > 1
                         else float("nan"), md_ps=nvt_ps + npt_ps)
     return refined
 
+
+
+def refinement_potential(potential, composition, path=None) -> Potential:
+    """The potential `potential` names (a Potential, a preset name or an eam/alloy file; `path`: the cuzr
+    preset's file), checked before any work to cover `composition`, with LAMMPS at hand."""
+    potential = potential if isinstance(potential, Potential) else preset(str(potential), path)
+    potential.check(Atoms(list(parse_composition(composition))))
+    lammps_command()
+    return potential
+
+
+def refine_many(structures, potential, processes=None, progress: bool = True, **options) -> list:
+    """`refine` of each structure (same `options`), as many LAMMPS runs at once as `processes` (default: the
+    cores, over the MPI ranks of $ASE_LAMMPSRUN_COMMAND); one progress bar, per structure when several run."""
+    structures = list(structures)
+    for atoms in structures:
+        potential.check(atoms)
+    command = lammps_command()
+    ranks = next((int(command[k + 1]) for k, word in enumerate(command[:-1]) if word in ("-np", "-n")
+                  and command[k + 1].isdigit()), 1)
+    processes = max(1, min(len(structures), processes or (os.cpu_count() or 1) // ranks))
+    if processes == 1:
+        return [refine(atoms, potential, progress=progress, **options) for atoms in structures]
+    with ThreadPoolExecutor(processes) as pool:  # threads suffice: each waits on its own LAMMPS process
+        runs = pool.map(lambda atoms: refine(atoms, potential, progress=False, **options), structures)
+        return list(tqdm(runs, total=len(structures), desc=f"refine ({processes} at once)", unit="structure",
+                         disable=not progress))

@@ -13,6 +13,7 @@ import scipy.integrate
 import scipy.linalg
 from scipy.constants import Boltzmann as BOLTZMANN
 from scipy.constants import Planck as PLANCK
+from tqdm.auto import tqdm
 
 from ase_dm2.md.lammps import run_lammps
 from ase_dm2.md.refine import minimise
@@ -79,13 +80,19 @@ def dos_curve(frequencies: np.ndarray, width: float = 0.25, points: int = 400, m
 
 
 def vibrational_dos(atoms, potential, relax: bool = True, width: float = 0.25, max_frequency=None,
-                    temperature: float = 300.0) -> dict:
-    """VDOS g(nu), reduced g(nu)/nu^2 (boson peak), modes, imaginary count and heat capacity at `temperature`."""
+                    temperature: float = 300.0, progress: bool = False) -> dict:
+    """VDOS g(nu), reduced g(nu)/nu^2 (boson peak), modes, imaginary count and heat capacity at `temperature`;
+    `progress`: a bar of the three stages (minimise, force constants, diagonalise)."""
     if not atoms.pbc.all():
         raise ValueError("the VDOS needs a periodic cell (the cell is its own supercell)")
-    if relax:
-        atoms = minimise(atoms, potential, ftol=1e-8, max_steps=20000)
-    gamma = phonopy_at_gamma(atoms, force_constants(atoms, potential), temperature)
+    with tqdm(total=3, desc="vibrational DOS", unit="stage", disable=not progress) as bar:
+        if relax:
+            atoms = minimise(atoms, potential, ftol=1e-8, max_steps=20000)
+        bar.update(1)
+        constants = force_constants(atoms, potential)
+        bar.update(1)
+        gamma = phonopy_at_gamma(atoms, constants, temperature)
+        bar.update(1)
     frequencies = gamma["frequencies"]
     grid, g = dos_curve(frequencies, width, max_frequency=max_frequency)
     with np.errstate(divide="ignore", invalid="ignore"):

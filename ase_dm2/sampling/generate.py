@@ -35,7 +35,8 @@ def generate(model, n_atoms: Optional[int] = None, formula_units: Optional[int] 
              rate: Optional[float] = None, density: Optional[float] = None, cell=None, aspect=(1.0, 1.0, 1.0),
              pore_radius: Optional[float] = None, schedule: Optional[NoiseSchedule] = None, seed: int = 0,
              n_samples: int = 1, trajectory=None, logfile=None, progress: bool = True, batch_size: int = 1,
-             sampler: Optional[str] = None, calls: Optional[int] = None, extrapolate: bool = False) -> list:
+             sampler: Optional[str] = None, calls: Optional[int] = None, extrapolate: bool = False,
+             refine=None, refine_options: Optional[dict] = None) -> list:
     """`n_samples` generated structures; sample k uses seed + k for its start and its noise.
 
     `sampler` ("dm2", "edm", "pc"; default the model's) makes `calls` network calls (default: DM2's 3,000, or
@@ -43,6 +44,10 @@ def generate(model, n_atoms: Optional[int] = None, formula_units: Optional[int] 
     beyond the model's training range is refused unless `extrapolate`. With `batch_size` > 1, that
     many samples share each network call (no trajectory or log then). Every path runs the one denoising engine
     on the model's device, so a seed gives the same structure alone or in a batch.
+
+    `refine` (a LAMMPS potential: "sio2", "cuzr", an eam/alloy file or an ase_dm2.md.Potential) refines the
+    samples with DM2's MD (ase_dm2.md.refine_many; `refine_options` such as nvt_ps, npt_ps) and returns the
+    refined ones; the potential and LAMMPS are checked before generation starts.
     """
     if model.conditional and rate is None:
         raise ValueError("this model is conditional on the cooling rate: give a rate in K/ps")
@@ -55,6 +60,10 @@ def generate(model, n_atoms: Optional[int] = None, formula_units: Optional[int] 
         raise ValueError("trajectories and logs follow one sample at a time: use batch_size=1 with them")
     composition = composition or default_composition(model)
     sampler = make_sampler(sampler, model, calls, schedule)
+    if refine is not None:
+        from ase_dm2.md.refine import refine_many, refinement_potential
+
+        refine = refinement_potential(refine, composition)
     samples = []
     for k in range(n_samples):
         common = dict(n_atoms=n_atoms, formula_units=formula_units, density=density, rate=rate, model=model,
@@ -84,4 +93,6 @@ def generate(model, n_atoms: Optional[int] = None, formula_units: Optional[int] 
                           calls=sampler.calls)
         if rate is not None:
             atoms.info[RATE_KEY] = float(rate)
+    if refine is not None:
+        return refine_many(samples, refine, progress=progress, **(refine_options or {}))
     return samples
