@@ -165,3 +165,39 @@ def test_progress_follows_the_log_as_it_grows(tmp_path):
     with open(log, "a") as f:
         f.write(row[7:].replace("2.0", "301.0", 1) + "\n")
     assert follower.latest()["temp"] == 301.0
+
+
+@pytest.fixture(scope="module")
+def small_cuzr_glass(eam):
+    """160 atoms of Cu50Zr50 quenched at 100 K/ps: small enough for ASE's optimiser in a test."""
+    return melt_quench({"Cu": 1, "Zr": 1}, 160, rate=100.0, potential=eam, density=7.0, melt_temperature=2000.0,
+                       nvt_ps=2.0, npt_ps=2.0, melt_ps=5.0, final_ps=5.0, progress=False)
+
+
+@pytest.mark.slow
+def test_matscipy_eam_gives_the_lammps_presets_energy_and_elastic_constants(small_cuzr_glass, eam):
+    """The same Cheng-Sheng file through matscipy's EAM calculator (ASE's LBFGS) and through the LAMMPS preset."""
+    from matscipy.calculators.eam import EAM
+
+    calculator = EAM(eam.files[0])
+    for_lammps, for_ase = (minimise(small_cuzr_glass, p) for p in (eam, calculator))
+    assert for_ase.get_potential_energy() == pytest.approx(for_lammps.get_potential_energy(), rel=1e-4)
+    lammps, ase_path = (elastic_constants(small_cuzr_glass, p, progress=False) for p in (eam, calculator))
+    for modulus in ("K", "G", "E"):
+        assert ase_path[modulus] == pytest.approx(lammps[modulus], rel=0.01), modulus
+    refined = refine(small_cuzr_glass, calculator, nvt_ps=0.03, npt_ps=0.03, progress=False)
+    assert refined.info["md_ps"] == 0.06 and 150 < refined.info["md_temperature"] < 450
+    assert not np.allclose(refined.cell.array, small_cuzr_glass.cell.array)  # the barostat moved the cell
+
+
+@pytest.mark.slow
+def test_ases_lammps_calculator_gives_the_presets_minimised_energy(glass):
+    from ase.calculators.lammpsrun import LAMMPS
+
+    potential = jakse_sio2()
+    charged = glass.copy()
+    charged.set_initial_charges([potential.charges[s] for s in glass.get_chemical_symbols()])
+    calculator = LAMMPS(pair_style=potential.pair_style, pair_coeff=list(potential.pair_coeffs), atom_style="charge",
+                        specorder=list(potential.elements), keep_alive=True, command=" ".join(lammps_command()))
+    preset_energy = minimise(glass, potential).get_potential_energy() / len(glass)
+    assert minimise(charged, calculator).get_potential_energy() / len(glass) == pytest.approx(preset_energy, abs=1e-4)

@@ -1,4 +1,5 @@
-"""Elastic constants from finite strains with internal relaxation (LAMMPS), and isotropic moduli.
+"""Elastic constants from finite strains with internal relaxation (LAMMPS, or any ASE calculator), and
+isotropic moduli.
 
 For each of the six Voigt strains e_j = +/- delta the cell and positions are
 deformed, positions are minimised, and C_ij = (sigma_i(+delta) - sigma_i(-delta)) / (2 delta),
@@ -8,6 +9,7 @@ averages of the Voigt and Reuss bounds.
 import numpy as np
 from tqdm.auto import tqdm
 
+from ase_dm2.md import ase_engine
 from ase_dm2.md.lammps import run_lammps
 from ase_dm2.md.refine import minimise, minimise_commands
 
@@ -30,6 +32,9 @@ ETOL = 1e-12
 
 
 def relaxed_stress(atoms, potential, ftol: float) -> np.ndarray:
+    """Voigt stress (GPa, tension positive) after relaxing positions, with a LAMMPS Potential or a calculator."""
+    if ase_engine.is_calculator(potential):
+        return ase_engine.relaxed_stress(atoms, potential, ftol)
     return run_lammps(atoms, potential, minimise_commands(ftol, 20000, ETOL), minimise=True).stress()
 
 

@@ -1,4 +1,5 @@
-"""Energies, minimisation and MD refinement (NVT then NPT) with LAMMPS, on ASE Atoms."""
+"""Energies, minimisation and MD refinement (NVT then NPT) on ASE Atoms: with a LAMMPS potential preset in one
+LAMMPS run, or with any ASE calculator through ASE's optimiser and MD (ase_dm2.md.ase_engine)."""
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -9,6 +10,7 @@ from ase.units import GPa
 from tqdm.auto import tqdm
 
 from ase_dm2.build.composition import parse_composition
+from ase_dm2.md import ase_engine
 from ase_dm2.md.lammps import lammps_command, run_lammps
 from ase_dm2.md.potentials import Potential, preset
 
@@ -38,8 +40,11 @@ def minimise_commands(ftol: float, max_steps: int, etol: float = 0.0) -> str:
 def minimise(atoms, potential, ftol: float = 1e-4, max_steps: int = 10000, log=None, etol: float = 0.0):
     """Positions relaxed in the fixed cell; the returned Atoms carry the (unshifted) energy and stress.
 
-    etol: also stop when the relative energy change of an iteration falls below it (0: forces only).
+    `potential`: a LAMMPS Potential or an ASE calculator. etol (LAMMPS): also stop when the relative energy
+    change of an iteration falls below it (0: forces only).
     """
+    if ase_engine.is_calculator(potential):
+        return ase_engine.minimise(atoms, potential, ftol, max_steps)
     body = minimise_commands(ftol, max_steps, etol) + UNSHIFTED
     return _with_results(run_lammps(atoms, potential, body, minimise=True, log=log))
 
@@ -65,7 +70,11 @@ def refine(atoms, potential, nvt_ps: float = 25.0, npt_ps: float = 25.0, tempera
     Returns the refined Atoms (new cell) with energy and stress of the last
     step; `log` keeps the full LAMMPS log; info gets mean T and final density.
     `progress`: a bar of the simulated time, temperature, pressure and energy.
+    `potential`: a LAMMPS Potential, or an ASE calculator (ASE's MD; no log).
     """
+    if ase_engine.is_calculator(potential):
+        return ase_engine.refine(atoms, potential, nvt_ps, npt_ps, temperature, pressure, timestep_fs, seed,
+                                 progress)
     dt = timestep_fs / 1000.0
     t = f"{temperature} {temperature}"
     p = f"iso {pressure * GPA_TO_BAR} {pressure * GPA_TO_BAR} {1000 * dt}"
@@ -78,9 +87,12 @@ def refine(atoms, potential, nvt_ps: float = 25.0, npt_ps: float = 25.0, tempera
 
 
 
-def refinement_potential(potential, composition, path=None) -> Potential:
+def refinement_potential(potential, composition, path=None):
     """The potential `potential` names (a Potential, a preset name or an eam/alloy file; `path`: the cuzr
-    preset's file), checked before any work to cover `composition`, with LAMMPS at hand."""
+    preset's file), checked before any work to cover `composition`, with LAMMPS at hand; an ASE calculator
+    as it is."""
+    if ase_engine.is_calculator(potential):
+        return potential
     potential = potential if isinstance(potential, Potential) else preset(str(potential), path)
     potential.check(Atoms(list(parse_composition(composition))))
     lammps_command()
@@ -89,8 +101,11 @@ def refinement_potential(potential, composition, path=None) -> Potential:
 
 def refine_many(structures, potential, processes=None, progress: bool = True, **options) -> list:
     """`refine` of each structure (same `options`), as many LAMMPS runs at once as `processes` (default: the
-    cores, over the MPI ranks of $ASE_LAMMPSRUN_COMMAND); one progress bar, per structure when several run."""
+    cores, over the MPI ranks of $ASE_LAMMPSRUN_COMMAND; one at a time with an ASE calculator); one progress bar,
+    per structure when several run."""
     structures = list(structures)
+    if ase_engine.is_calculator(potential):
+        return [refine(atoms, potential, progress=progress, **options) for atoms in structures]
     for atoms in structures:
         potential.check(atoms)
     command = lammps_command()
