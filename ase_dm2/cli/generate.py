@@ -94,6 +94,8 @@ def run(args) -> int:
     if args.n_samples < 1 or args.batch_size < 1:
         raise ValueError(f"--n-samples and --batch-size must be at least 1, got {args.n_samples} and "
                          f"{args.batch_size}")
+    if args.processes is not None and args.processes < 1:
+        raise ValueError(f"--processes must be at least 1, got {args.processes}")
     output_format = structure_format(args.output, args.n_samples)  # before any work
     unrefined_path = Path(args.output).with_suffix(".unrefined" + Path(args.output).suffix)
     if args.refine:
@@ -130,7 +132,8 @@ def run(args) -> int:
         if args.rate is not None and model.density_model is not None:
             model.density_model.check_rate(args.rate, args.extrapolate)  # here, not on every worker
         samples = generate_on_cluster(args.scheduler, args.model, args.n_samples, seed=args.seed,
-                                      device=args.device, num_threads=args.threads, **options)
+                                      device=args.device, num_threads=args.threads, progress=not args.quiet,
+                                      **options)
     else:
         samples = generate(model, seed=args.seed, n_samples=args.n_samples, trajectory=args.trajectory,
                            logfile=args.log, batch_size=args.batch_size, progress=not args.quiet, **options)

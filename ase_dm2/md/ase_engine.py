@@ -19,6 +19,8 @@ try:
 except ImportError:  # older ASE: the same, under its former name
     from ase.md.velocitydistribution import MaxwellBoltzmannDistribution as thermalize_momenta
 
+from ase_dm2.md.lammps import PS_BAR
+
 THERMO_EVERY = 10  # MD steps between progress updates and temperature samples
 
 
@@ -64,8 +66,7 @@ def refine(atoms, calculator, nvt_ps: float = 25.0, npt_ps: float = 25.0, temper
               (npt_ps, lambda: IsotropicMTKNPT(md, dt, temperature, pressure * units.GPa, tdamp=100 * dt,
                                                pdamp=1000 * dt))]
     temperatures = []
-    with tqdm(total=nvt_ps + npt_ps, desc="refine", unit="ps", disable=not progress,
-              bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} ps [{elapsed}<{remaining}{postfix}]") as bar:
+    with tqdm(total=nvt_ps + npt_ps, desc="refine", unit="ps", disable=not progress, bar_format=PS_BAR) as bar:
         for ps, make in stages:
             steps = int(round(ps * 1000 / timestep_fs))
             if steps == 0:

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 THERMO = "step time temp pe press pxx pyy pzz pyz pxz pxy vol lx ly lz"
 BAR_TO_GPA = 1e-4
 POLL_SECONDS = 0.5
+PS_BAR = "{l_bar}{bar}| {n:.3g}/{total:.3g} ps [{elapsed}<{remaining}{postfix}]"  # tqdm format of simulated time
 
 
 class LammpsError(RuntimeError):
@@ -87,10 +88,13 @@ def simulated_ps(body: str) -> float:
     """Simulated time (ps) of the `run` commands in `body`, at its `timestep`s (metal units: 1 fs default)."""
     timestep, total = 0.001, 0.0
     for words in map(str.split, body.splitlines()):
-        if words[:1] == ["timestep"]:
-            timestep = float(words[1])
-        elif words[:1] == ["run"]:
-            total += int(words[1]) * timestep
+        try:
+            if words[:1] == ["timestep"]:
+                timestep = float(words[1])
+            elif words[:1] == ["run"]:
+                total += int(words[1]) * timestep
+        except (IndexError, ValueError):  # a LAMMPS variable: the length is not known here, so no bar
+            return 0.0
     return total
 
 
@@ -125,7 +129,7 @@ def _watch(process, folder: Path, total_ps: float, n_atoms: int, desc, timeout):
     follower = ThermoFollower(folder / "log.lammps")
     start = time.monotonic()
     with tqdm(total=round(total_ps, 6), desc=desc, unit="ps", disable=desc is None or total_ps == 0,
-              bar_format="{l_bar}{bar}| {n:.3g}/{total:.3g} ps [{elapsed}<{remaining}{postfix}]") as bar:
+              bar_format=PS_BAR) as bar:
         try:
             while True:
                 try:

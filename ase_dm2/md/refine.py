@@ -86,7 +86,6 @@ def refine(atoms, potential, nvt_ps: float = 25.0, npt_ps: float = 25.0, tempera
     return refined
 
 
-
 def refinement_potential(potential, composition, path=None):
     """The potential `potential` names (a Potential, a preset name or an eam/alloy file; `path`: the cuzr
     preset's file), checked before any work to cover `composition`, with LAMMPS at hand; an ASE calculator
@@ -101,8 +100,8 @@ def refinement_potential(potential, composition, path=None):
 
 def refine_many(structures, potential, processes=None, progress: bool = True, **options) -> list:
     """`refine` of each structure (same `options`), as many LAMMPS runs at once as `processes` (default: the
-    cores, over the MPI ranks of $ASE_LAMMPSRUN_COMMAND; one at a time with an ASE calculator); one progress bar,
-    per structure when several run."""
+    cores, over the MPI ranks of $ASE_LAMMPSRUN_COMMAND; one at a time with an ASE calculator); a progress bar
+    per run, or one over the structures when several run at once."""
     structures = list(structures)
     if ase_engine.is_calculator(potential):
         return [refine(atoms, potential, progress=progress, **options) for atoms in structures]

@@ -272,8 +272,8 @@ class Trainer:
             raise ValueError(f"a training budget must be positive, got {seconds} s")
         start, longest = time.monotonic(), 0.0
         window = []
-        with tqdm(total=steps, initial=self.step, desc="training", disable=not progress or self.rank != 0,
-                  unit="step") as bar:  # closed on Ctrl-C too, before the CLI says what was kept
+        with tqdm(total=None if seconds else steps, initial=self.step, desc="training", unit="step",
+                  disable=not progress or self.rank != 0) as bar:  # closed on Ctrl-C too, before the CLI says so
             while self.step < steps:
                 if seconds is not None and time.monotonic() - start + longest > seconds:
                     break
