@@ -32,11 +32,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-SIZES = {  # network sizes: DM2's, the bundled CPU-trained models', and a small one for a smoke run
-    "dm2": dict(hidden_scalars=64, hidden_vectors=32, num_layers=3, lmax=2),
-    "bundled": dict(hidden_scalars=32, hidden_vectors=16, num_layers=3, lmax=2),
-    "small": dict(hidden_scalars=8, hidden_vectors=4, num_layers=1, lmax=1),
-}
 SIGMAS = [0.005, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75]
 EVALUATION_RATE = 1.0  # K/ps, for rate-conditional models
 
@@ -63,6 +58,8 @@ def recipe(name: str) -> dict:
 
 
 def parse_arguments(argv=None):
+    from ase_dm2.network.denoiser import SIZES
+
     parser = argparse.ArgumentParser(prog="train_gpu.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("name", help="a-SiO2, CuZr or AET-nanoparticle")
     parser.add_argument("--minutes", type=float, required=True, help="training budget (wall clock)")
@@ -105,7 +102,7 @@ def train_and_evaluate(args) -> int:
 
     from ase_dm2 import configure_runtime
     from ase_dm2.io.structures import read_structures
-    from ase_dm2.network.denoiser import DenoiserConfig
+    from ase_dm2.network.denoiser import SIZES, DenoiserConfig
     from ase_dm2.paths import reference_data_missing
     from ase_dm2.training import Trainer, TrainingSettings
     from ase_dm2.training.state import describe, load_state, read_bookkeeping, save_state

@@ -16,6 +16,13 @@ from ase_dm2.network.species import SpeciesAttributes
 from ase_dm2.network.radial import RadialBasis
 
 
+SIZES = {  # named network sizes: DM2's, the bundled CPU-trained models', and a small one for smoke runs
+    "dm2": dict(hidden_scalars=64, hidden_vectors=32, num_layers=3, lmax=2),
+    "bundled": dict(hidden_scalars=32, hidden_vectors=16, num_layers=3, lmax=2),
+    "small": dict(hidden_scalars=8, hidden_vectors=4, num_layers=1, lmax=1),
+}
+
+
 @dataclass(frozen=True)
 class DenoiserConfig:
     """Architecture hyperparameters; defaults follow DM2 (Yang & Schwalbe-Koda 2025).
