@@ -2,10 +2,11 @@
 
 The reference data (the DM2 a-SiO2 glasses, the AET nanoparticle, the Cheng-Sheng Cu-Zr EAM file; see the
 README) is at $ASE_DM2_SHARED_DATA, else ../shared/data beside the project checkout, else ../shared/data beside
-the working directory. The project's own data/ (Cu-Zr glasses made here) is found beside the checkout, else in
-the working directory. The bundled models ship inside the package.
+the working directory. The project's own data/ (Cu-Zr glasses made here) is found beside the checkout, else where a
+wheel installs it (<prefix>/share/ase_dm2), else in the working directory. The bundled models ship inside the package.
 """
 import os
+import sys
 from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,7 @@ def reference_data_missing():
 
 
 def repository_data() -> Path:
-    """The project's data/ folder: beside the checkout (an editable install), else in the working directory."""
-    beside = CHECKOUT / "data"
-    return beside if beside.is_dir() else Path.cwd() / "data"
+    """The project's data/ folder: beside the checkout (an editable install), else the copy a wheel installs in
+    <prefix>/share/ase_dm2, else data/ in the working directory."""
+    candidates = [CHECKOUT / "data", Path(sys.prefix) / "share" / "ase_dm2", Path.cwd() / "data"]
+    return next((path for path in candidates if path.is_dir()), candidates[-1])

@@ -181,3 +181,13 @@ def test_help_loads_no_torch_and_every_option_says_what_it_does():
     with pytest.raises(SystemExit) as exit_code:
         main(["--version"])
     assert exit_code.value.code == 0
+
+
+def test_the_projects_data_is_found_in_a_wheel_install(tmp_path, monkeypatch):
+    """A wheel puts data/cuzr in <prefix>/share/ase_dm2 (setup.cfg data_files): found without the checkout."""
+    import ase_dm2.paths
+
+    (tmp_path / "prefix" / "share" / "ase_dm2" / "cuzr").mkdir(parents=True)
+    monkeypatch.setattr(ase_dm2.paths, "CHECKOUT", tmp_path / "site-packages")
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "prefix"))
+    assert ase_dm2.paths.repository_data() == tmp_path / "prefix" / "share" / "ase_dm2"
