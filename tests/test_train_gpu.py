@@ -125,3 +125,16 @@ def test_train_gpu_trains_continues_and_evaluates(train_gpu, tmp_path, capsys):
     assert train_gpu.main(small + ["--minutes", "1e-6", "--out", str(tmp_path / "short"), "--state", state]) == 2
     assert "more than the budget" in capsys.readouterr().err
     assert not (tmp_path / "short" / "state.safetensors").exists()
+
+
+def test_the_committed_training_states_continue_at_dms_size():
+    """What the next GPU run resumes: readable, DM2's network size, its own totals."""
+    from ase_dm2.network.denoiser import SIZES
+
+    states = sorted((ROOT / "models" / "state").glob("*.safetensors"))
+    assert states, "no training state in models/state"
+    for path in states:
+        bookkeeping = read_bookkeeping(path)
+        assert {k: bookkeeping["config"][k] for k in SIZES["dm2"]} == SIZES["dm2"], path.name
+        assert bookkeeping["totals"]["steps"] == bookkeeping["step"] > 0
+        assert bookkeeping["totals"]["atom_passes"] > 0 and sum(bookkeeping["totals"]["minutes"].values()) > 0
