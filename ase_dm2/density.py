@@ -67,8 +67,7 @@ class DensityModel:
             if self.mean_density is None:
                 raise ValueError("this density model needs a cooling rate")
             return self.mean_density
-        if not rate > 0:
-            raise ValueError(f"cooling rate must be positive (K/ps), got {rate}")
+        self.check_rate(rate, extrapolate=True)  # positive; the range is only warned about here
         log_rate = np.log10(rate)
         low, high = self.log_rate_range
         if not low - 1e-9 <= log_rate <= high + 1e-9:

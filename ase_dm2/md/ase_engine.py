@@ -76,6 +76,8 @@ def refine(atoms, calculator, nvt_ps: float = 25.0, npt_ps: float = 25.0, temper
             def observe():
                 temperatures.append(md.get_temperature())
                 bar.update(THERMO_EVERY * timestep_fs / 1000)
+                if bar.disable:  # the stress would cost an extra calculation in NVT
+                    return
                 pressure_gpa = -np.mean(md.get_stress(include_ideal_gas=True)[:3]) / units.GPa
                 bar.set_postfix_str(f"T {temperatures[-1]:.0f} K, P {pressure_gpa:.2f} GPa, "
                                     f"E {md.get_potential_energy() / len(md):.3f} eV/atom")
