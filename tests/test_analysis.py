@@ -62,7 +62,7 @@ def test_voronoi_indices_of_crystals(lattice, index):
 
 
 @needs_ovito
-def test_metallic_structures_get_voronoi_figures():
+def test_metallic_structures_get_voronoi_figures(tmp_path):
     from ase_dm2.analysis.figures import kind_of
 
     alloy = bulk("Ni", "fcc", a=3.6, cubic=True).repeat(3)
@@ -71,6 +71,26 @@ def test_metallic_structures_get_voronoi_figures():
     assert figures["kind"] == "metallic" and figures["voronoi"]["motifs"] == {"<0,12,0,0>": 1.0}
     assert [kind_of(Atoms(s)) for s in ("CuZr", "NiPdPt", "SiO2", "CH4", "SiOPt")] == \
         ["metallic", "metallic", "silica", "generic", "generic"]
+    rattled = alloy.copy()
+    rattled.rattle(0.2, seed=1)
+    summary = compare([rattled], [alloy, alloy], entropy=False, progress=False)
+    motifs = summary["distances"]["voronoi motifs"]
+    assert motifs["gen_vs_sim"][0] > motifs["sim_vs_sim"][0] == 0.0
+    report = write_report(summary, tmp_path)
+    assert {p.name for p in tmp_path.glob("*.png")} == {"pdfs.png", "voronoi.png"}
+    assert "![voronoi](voronoi.png)" in report.read_text()
+
+
+def test_figures_are_defined_once_and_measured_ones_come_from_the_caller():
+    from ase_dm2.analysis.figures import FIGURES, MEASURED, distributions, scalars
+
+    assert len({f.key for f in FIGURES}) == len(FIGURES) and set(MEASURED) == {"minimised_energy", "moduli", "vdos"}
+    figures = structure_figures(cristobalite(), entropy=False, measured={"minimised_energy": -18.5})
+    assert scalars(figures)["energy after minimising (eV/atom)"] == -18.5 and scalars(figures)["si_fourfold"] == 1.0
+    assert set(distributions(figures)) == {"g(r) O-O", "g(r) O-Si", "g(r) Si-Si", "angles O-Si-O", "angles Si-O-Si",
+                                           "rings"}
+    with pytest.raises(ValueError, match="unknown measured figure.*'energy'.*minimised_energy"):
+        structure_figures(cristobalite(), measured={"energy": -18.5})
 
 
 @needs_ovito

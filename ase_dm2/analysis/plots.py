@@ -1,11 +1,13 @@
-"""PNG plots of a comparison: partial PDFs, bond angles, rings, entropy and overlap."""
+"""Plots of a comparison, one function per figure of merit (analysis.figures.FIGURES names them), as
+matplotlib Figure objects that leave pyplot and the user's backend alone."""
 from pathlib import Path
 
 import numpy as np
 
 from ase_dm2.io.atomic import atomic_path
 
-COLOURS = {"generated": "tab:red", "reference": "tab:blue"}
+COLOURS = {"generated": "tab:red", "refined": "tab:orange", "reference": "tab:blue"}
+OVERLAP_COLOURS = {"gen_vs_sim": "tab:red", "refined_vs_sim": "tab:orange", "sim_vs_sim": "tab:blue"}
 
 
 def subplots(nrows: int = 1, ncols: int = 1, figsize=None, squeeze: bool = True):
@@ -25,63 +27,93 @@ def save_figure(fig, path) -> Path:
     return path
 
 
-def _mean_curve(figures, getter):
-    return np.mean([getter(f) for f in figures], axis=0)
+def _mean(values) -> np.ndarray:
+    return np.mean(values, axis=0)
 
 
-def plot_summary(summary: dict, out_dir: Path) -> list:
-    sets = summary["figures"]
+def _bars(ax, sets: dict, positions, fractions_of):
+    """Side-by-side bars of each set's mean fractions (fractions_of: one structure's value -> list)."""
+    width = 0.8 / len(sets)
+    for k, (name, values) in enumerate(sets.items()):
+        offset = (k - (len(sets) - 1) / 2) * width
+        ax.bar(np.asarray(positions) + offset, _mean([fractions_of(v) for v in values]), width, color=COLOURS[name],
+               label=name)
+    ax.legend()
+
+
+def _row_of_axes(n: int):
+    fig, axes = subplots(1, n, figsize=(4 * n, 3.2), squeeze=False)
+    return fig, axes[0]
+
+
+def plot_pdfs(sets: dict, summary: dict):
+    """Mean partial g(r) of each set, one panel per pair."""
     first = sets["reference"][0]
-    written = []
-    pairs = [k for k in first["rdf"] if k != "r"]
-    fig, axes = subplots(1, len(pairs), figsize=(4 * len(pairs), 3.2), squeeze=False)
-    for ax, pair in zip(axes[0], pairs):
-        for name, figures in sets.items():
-            ax.plot(first["rdf"]["r"], _mean_curve(figures, lambda f: f["rdf"][pair]), color=COLOURS[name], label=name)
+    pairs = [k for k in first if k != "r"]
+    fig, axes = _row_of_axes(len(pairs))
+    for ax, pair in zip(axes, pairs):
+        for name, values in sets.items():
+            ax.plot(first["r"], _mean([v[pair] for v in values]), color=COLOURS[name], label=name)
         ax.set(title=f"g(r) {pair}", xlabel="r (Å)")
-    axes[0][0].legend()
-    written.append(save_figure(fig, out_dir / "pdfs.png"))
-    if "angles" in first:
-        triplets = list(first["angles"])
-        fig, axes = subplots(1, len(triplets), figsize=(4 * len(triplets), 3.2), squeeze=False)
-        for ax, triplet in zip(axes[0], triplets):
-            for name, figures in sets.items():
-                density = _mean_curve(figures, lambda f: f["angles"][triplet]["density"])
-                ax.plot(first["angles"][triplet]["centres"], density, color=COLOURS[name], label=name)
-            ax.set(title=f"{triplet} angles", xlabel="angle (deg)")
-        axes[0][0].legend()
-        written.append(save_figure(fig, out_dir / "angles.png"))
-    if "rings" in first:
-        sizes = sorted({int(n) for figures in sets.values() for f in figures for n in f["rings"]})
-        fig, ax = subplots(figsize=(5, 3.2))
-        width = 0.4
-        for k, (name, figures) in enumerate(sets.items()):
-            fractions = _mean_curve(figures, lambda f: [f["rings"].get(str(n), 0) / max(sum(f["rings"].values()), 1)
-                                                        for n in sizes])
-            ax.bar(np.array(sizes) + (k - 0.5) * width, fractions, width, color=COLOURS[name], label=name)
-        ax.set(xlabel="ring size (Si)", ylabel="fraction", title="rings")
-        ax.legend()
-        written.append(save_figure(fig, out_dir / "rings.png"))
-    if "vdos" in first:
-        fig, axes = subplots(1, 2, figsize=(8, 3.2))
-        grid = np.array(first["vdos"]["grid"])
-        for name, figures in sets.items():
-            dos = _mean_curve(figures, lambda f: f["vdos"]["dos"])
-            axes[0].plot(grid, dos, color=COLOURS[name], label=name)
-            keep = grid > 0.2
-            axes[1].plot(grid[keep], dos[keep] / grid[keep] ** 2, color=COLOURS[name], label=name)
-        axes[0].set(title="VDOS", xlabel="frequency (THz)")
-        axes[1].set(title="reduced VDOS g/nu^2 (boson peak)", xlabel="frequency (THz)", xlim=(0, 5))
-        axes[0].legend()
-        written.append(save_figure(fig, out_dir / "vdos.png"))
-    entropy = [(name, [f["entropy"] for f in figures]) for name, figures in sets.items() if "entropy" in figures[0]]
-    if entropy:
-        fig, axes = subplots(1, 2, figsize=(8, 3.2))
-        axes[0].boxplot([values for _, values in entropy], tick_labels=[n for n, _ in entropy])
-        axes[0].set(title="QUESTS entropy", ylabel="H (nats)")
-        overlap = summary["distances"].get("QUESTS overlap", {})
-        bars = [(label, value[0]) for label, value in overlap.items() if value[0] is not None]
-        axes[1].bar([b[0] for b in bars], [b[1] for b in bars], color=["tab:red", "tab:blue"][: len(bars)])
-        axes[1].set(title="QUESTS overlap with references", ylim=(0, 1))
-        written.append(save_figure(fig, out_dir / "entropy.png"))
-    return written
+    axes[0].legend()
+    return fig
+
+
+def plot_angles(sets: dict, summary: dict):
+    """Mean bond-angle distributions of each set, one panel per triplet."""
+    first = sets["reference"][0]
+    fig, axes = _row_of_axes(len(first))
+    for ax, triplet in zip(axes, first):
+        for name, values in sets.items():
+            ax.plot(first[triplet]["centres"], _mean([v[triplet]["density"] for v in values]), color=COLOURS[name],
+                    label=name)
+        ax.set(title=f"{triplet} angles", xlabel="angle (deg)")
+    axes[0].legend()
+    return fig
+
+
+def plot_rings(sets: dict, summary: dict):
+    """Mean fraction of rings of each size (Si atoms per ring), bars side by side."""
+    sizes = sorted({int(n) for values in sets.values() for v in values for n in v})
+    fig, ax = subplots(figsize=(5, 3.2))
+    _bars(ax, sets, sizes, lambda v: [v.get(str(n), 0) / max(sum(v.values()), 1) for n in sizes])
+    ax.set(xlabel="ring size (Si)", ylabel="fraction", title="rings")
+    return fig
+
+
+def plot_voronoi(sets: dict, summary: dict, top: int = 10):
+    """Mean fractions of the references' `top` most frequent Voronoi motifs, bars side by side."""
+    motifs = sorted({m for v in sets["reference"] for m in v["motifs"]},
+                    key=lambda m: -np.mean([v["motifs"].get(m, 0.0) for v in sets["reference"]]))[:top]
+    fig, ax = subplots(figsize=(7, 3.2))
+    _bars(ax, sets, np.arange(len(motifs)), lambda v: [v["motifs"].get(m, 0.0) for m in motifs])
+    ax.set_xticks(np.arange(len(motifs)), motifs, rotation=45, ha="right", fontsize=7)
+    ax.set(ylabel="fraction of atoms", title="Voronoi motifs")
+    return fig
+
+
+def plot_vdos(sets: dict, summary: dict):
+    """Mean VDOS of each set, and the reduced VDOS g/nu^2 where the boson peak shows."""
+    fig, axes = _row_of_axes(2)
+    grid = np.array(sets["reference"][0]["grid"])
+    keep = grid > 0.2
+    for name, values in sets.items():
+        dos = _mean([v["dos"] for v in values])
+        axes[0].plot(grid, dos, color=COLOURS[name], label=name)
+        axes[1].plot(grid[keep], dos[keep] / grid[keep] ** 2, color=COLOURS[name], label=name)
+    axes[0].set(title="VDOS", xlabel="frequency (THz)")
+    axes[1].set(title="reduced VDOS g/nu^2 (boson peak)", xlabel="frequency (THz)", xlim=(0, 5))
+    axes[0].legend()
+    return fig
+
+
+def plot_entropy(sets: dict, summary: dict):
+    """QUESTS entropy of each structure by set, and the overlap of each set with the references."""
+    fig, axes = _row_of_axes(2)
+    axes[0].boxplot(list(sets.values()), tick_labels=list(sets))
+    axes[0].set(title="QUESTS entropy", ylabel="H (nats)")
+    overlap = summary["distances"].get("QUESTS overlap", {})
+    bars = [(label, value[0]) for label, value in overlap.items() if value[0] is not None]
+    axes[1].bar([b[0] for b in bars], [b[1] for b in bars], color=[OVERLAP_COLOURS[b[0]] for b in bars])
+    axes[1].set(title="QUESTS overlap with references", ylim=(0, 1))
+    return fig

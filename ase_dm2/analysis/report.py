@@ -7,54 +7,22 @@ generator should match). QUESTS overlap: generated against all references,
 and each reference against the others.
 """
 import json
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from ase_dm2.analysis.distances import js_distance, l1_distance, r_factor
 from ase_dm2.analysis.entropy import descriptors, overlap_fraction
-from ase_dm2.analysis.figures import structure_figures
+from ase_dm2.analysis.figures import FIGURES, distributions, scalars, structure_figures
+from ase_dm2.analysis.plots import save_figure
 from ase_dm2.io.atomic import atomic_path
 
-
-def _scalars(figures: dict) -> dict:
-    """Flat {name: value} of the scalar figures of one structure."""
-    flat = {"density (g/cm3)": figures.get("density"), "entropy (nats)": figures.get("entropy")}
-    for pair, r in figures["first_peaks"].items():
-        flat[f"first peak {pair} (Å)"] = r
-    for name, value in figures.get("defects", {}).items():
-        flat[name] = value
-    if "crystallinity" in figures:
-        flat["crystal-like environments"] = figures["crystallinity"]["crystal_like_fraction"]
-        flat["flagged crystalline"] = float(figures["crystallinity"]["crystalline"])
-    if "vdos" in figures:
-        flat["heat capacity (kB/atom)"] = figures["vdos"]["heat_capacity_kB_per_atom"]
-        flat["imaginary modes"] = figures["vdos"]["imaginary_modes"]
-    for triplet, angle in figures.get("angles", {}).items():
-        flat[f"{triplet} mean (deg)"] = angle["mean"]
-        flat[f"{triplet} std (deg)"] = angle["std"]
-    return {k: v for k, v in flat.items() if v is not None}
-
-
-def _distributions(figures: dict) -> dict:
-    """{name: (distance function, distribution as a dict of bin -> value)} of one structure."""
-    out = {f"g(r) {pair}": (r_factor, dict(enumerate(g))) for pair, g in figures["rdf"].items() if pair != "r"}
-    for triplet, angle in figures.get("angles", {}).items():
-        out[f"angles {triplet}"] = (js_distance, dict(enumerate(angle["density"])))
-    if "rings" in figures:
-        total = sum(figures["rings"].values()) or 1
-        out["rings"] = (l1_distance, {n: c / total for n, c in figures["rings"].items()})
-    if "voronoi" in figures:
-        out["voronoi motifs"] = (l1_distance, figures["voronoi"]["motifs"])
-    if "vdos" in figures:
-        dos = np.array(figures["vdos"]["dos"])
-        out["VDOS"] = (l1_distance, dict(enumerate(dos / dos.sum())))
-    return out
+SHORT = {"generated": "gen", "refined": "refined"}  # a set's name in the distance columns
 
 
 def _distance(name, one: dict, others: list) -> float:
-    """Distance of one structure's distribution `name` to the mean of the others' (all as from _distributions)."""
+    """Distance of one structure's distribution `name` to the mean of the others' (as figures.distributions gives)."""
     function, values = one[name]
     keys = sorted(set(values).union(*(o[name][1] for o in others)), key=str)
     mean = np.mean([[o[name][1].get(k, 0.0) for k in keys] for o in others], axis=0)
@@ -77,57 +45,88 @@ def crystal_baselines(atoms) -> dict:
     return baselines
 
 
-def compare(generated, reference, entropy: bool = True, progress: bool = True, vdos=None) -> dict:
-    """The comparison summary (JSON-ready) of two sets of structures.
+def measure_structures(structures, entropy: bool = True, measure=None, progress: bool = True,
+                       desc: str = "analysing") -> list:
+    """[(figures, QUESTS descriptors or None)] of each structure; `measure` as for compare."""
+    out = []
+    for atoms in tqdm(structures, desc=desc, disable=not progress):
+        environments = descriptors([atoms]) if entropy else None
+        out.append((structure_figures(atoms, entropy=entropy, environments=environments,
+                                      measured=None if measure is None else measure(atoms)), environments))
+    return out
 
-    `vdos`: a function giving a structure's vibrational DOS (e.g. ase_dm2.md.vdos_for(potential)), whose
-    owner holds the potential: analysis runs no MD itself.
-    """
-    if not generated or not reference:
-        raise ValueError("compare needs at least one generated and one reference structure")
-    every = list(generated) + list(reference)
-    environments = [descriptors([a]) if entropy else None for a in every]  # QUESTS descriptors, once each
-    figures = [structure_figures(a, entropy=entropy, vdos=None if vdos is None else vdos(a), environments=env)
-               for a, env in tqdm(zip(every, environments), total=len(every), desc="analysing", disable=not progress)]
-    gen, ref = figures[: len(generated)], figures[len(generated):]
-    names = sorted(set().union(*(_scalars(f) for f in figures)))
-    summary = {"generated": len(gen), "reference": len(ref), "scalars": {}, "distances": {}}
-    for name in names:
-        summary["scalars"][name] = {"generated": _mean_std(_scalars(f).get(name) for f in gen),
-                                    "reference": _mean_std(_scalars(f).get(name) for f in ref)}
-    gen_dist, ref_dist = [_distributions(f) for f in gen], [_distributions(f) for f in ref]
-    for name in sorted(set(gen_dist[0]) & set(ref_dist[0])):
-        summary["distances"][name] = {
-            "gen_vs_sim": _mean_std(_distance(name, d, ref_dist) for d in gen_dist),
-            "sim_vs_sim": _mean_std(_distance(name, d, ref_dist[:k] + ref_dist[k + 1:]) for k, d in enumerate(ref_dist))
-            if len(ref) > 1 else [None, None],
-        }
-    if entropy:
-        gen_env, ref_env = environments[: len(generated)], environments[len(generated):]
-        summary["distances"]["QUESTS overlap"] = {
-            "gen_vs_sim": _mean_std(overlap_fraction(y, np.concatenate(ref_env)) for y in gen_env),
-            "sim_vs_sim": _mean_std(overlap_fraction(y, np.concatenate(ref_env[:k] + ref_env[k + 1:]))
-                                    for k, y in enumerate(ref_env)) if len(ref_env) > 1 else [None, None],
-        }
-    summary["crystals"] = crystal_baselines(reference[0])
-    summary["figures"] = {"generated": gen, "reference": ref}
+
+def _against_references(sets: dict, distance) -> dict:
+    """{'<set>_vs_sim': mean ± spread of distance(item, references) over each set's items, 'sim_vs_sim': of each
+    reference against the others (the baseline a good generator should match)}."""
+    references = sets["reference"]
+    out = {f"{SHORT[label]}_vs_sim": _mean_std(distance(item, references) for item in items)
+           for label, items in sets.items() if label != "reference"}
+    out["sim_vs_sim"] = _mean_std(distance(item, references[:k] + references[k + 1:])
+                                  for k, item in enumerate(references)) if len(references) > 1 else [None, None]
+    return out
+
+
+def compare_measured(measured: dict) -> dict:
+    """The comparison summary of sets already measured ({'generated': [...], 'refined': [...] (optional),
+    'reference': [...]}, each as measure_structures returns)."""
+    figures = {label: [f for f, _ in items] for label, items in measured.items()}
+    summary = {**{label: len(items) for label, items in figures.items()}, "scalars": {}, "distances": {}}
+    every = [f for items in figures.values() for f in items]
+    for name in sorted(set().union(*(scalars(f) for f in every))):
+        summary["scalars"][name] = {label: _mean_std(scalars(f).get(name) for f in items)
+                                    for label, items in figures.items()}
+    dists = {label: [distributions(f) for f in items] for label, items in figures.items()}
+    for name in sorted(set.intersection(*(set(d[0]) for d in dists.values()))):
+        summary["distances"][name] = _against_references(dists, partial(_distance, name))
+    environments = {label: [e for _, e in items] for label, items in measured.items()}
+    if all(e is not None for items in environments.values() for e in items):
+        summary["distances"]["QUESTS overlap"] = _against_references(
+            environments, lambda y, refs: overlap_fraction(y, np.concatenate(refs)))
+    summary["figures"] = figures
     return summary
 
 
-def _cell(value) -> str:
+def compare(generated, reference, entropy: bool = True, progress: bool = True, measure=None,
+            refined=None) -> dict:
+    """The comparison summary (JSON-ready) of generated structures (and, if given, the same after MD refinement)
+    with reference structures: each scalar figure's mean ± spread per set, and each distribution's distance to
+    the references beside the references' own spread (sim_vs_sim).
+
+    `measure`: a function Atoms -> {figure: value} of the figures that need MD (ase_dm2.md.md_figures(potential)),
+    from whoever holds the potential: analysis runs no MD itself.
+    """
+    if not generated or not reference:
+        raise ValueError("compare needs at least one generated and one reference structure")
+    sets = {"generated": generated, "refined": refined, "reference": reference}
+    measured = {label: measure_structures(items, entropy, measure, progress, desc=f"analysing {label}")
+                for label, items in sets.items() if items is not None}
+    summary = compare_measured(measured)
+    summary["crystals"] = crystal_baselines(reference[0])
+    return summary
+
+
+def mean_spread(value) -> str:
+    """'mean ± spread' of a [mean, spread] pair, or a dash where there is none."""
     mean, std = value
     return "–" if mean is None else f"{mean:.4g} ± {std:.2g}"
 
 
 def markdown(summary: dict) -> str:
-    lines = [f"# Comparison: {summary['generated']} generated vs {summary['reference']} reference structures", "",
-             "## Figures (mean ± spread over structures)", "", "| figure | generated | reference |", "|---|---|---|"]
-    lines += [f"| {k} | {_cell(v['generated'])} | {_cell(v['reference'])} |" for k, v in summary["scalars"].items()]
+    sets = [label for label in ("generated", "refined", "reference") if label in summary]
+    columns = [f"{SHORT[label]} vs sim" for label in sets[:-1]] + ["sim vs sim (baseline)"]
+    keys = [f"{SHORT[label]}_vs_sim" for label in sets[:-1]] + ["sim_vs_sim"]
+    title = " vs ".join(f"{summary[label]} {label}" for label in sets)
+    lines = [f"# Comparison: {title} structures", "", "## Figures (mean ± spread over structures)", "",
+             "| figure | " + " | ".join(sets) + " |", "|---" * (len(sets) + 1) + "|"]
+    lines += [f"| {k} | " + " | ".join(mean_spread(v[label]) for label in sets) + " |"
+              for k, v in summary["scalars"].items()]
     lines += ["", "## Distances to the reference set", "",
-              "R-factor for g(r), Jensen-Shannon distance for angles, L1 for rings and Voronoi motifs; "
+              "R-factor for g(r), Jensen-Shannon distance for angles, L1 for rings, Voronoi motifs and VDOS; "
               "QUESTS overlap is a fraction of environments (higher is closer).", "",
-              "| distance | gen vs sim | sim vs sim (baseline) |", "|---|---|---|"]
-    lines += [f"| {k} | {_cell(v['gen_vs_sim'])} | {_cell(v['sim_vs_sim'])} |" for k, v in summary["distances"].items()]
+              "| distance | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    lines += [f"| {k} | " + " | ".join(mean_spread(v[key]) for key in keys) + " |"
+              for k, v in summary["distances"].items()]
     if summary.get("crystals"):
         lines += ["", "## Crystal baselines", "", "| crystal | density (g/cm3) | entropy (nats) | rings |",
                   "|---|---|---|---|"]
@@ -138,15 +137,24 @@ def markdown(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def plot_comparison(summary: dict, out_dir) -> list:
+    """One PNG per plotted figure of merit that every structure of the comparison has; returns the paths."""
+    sets = summary["figures"]
+    written = []
+    for figure in FIGURES:
+        if figure.plot and all(figure.key in f for fs in sets.values() for f in fs):
+            values = {name: [f[figure.key] for f in fs] for name, fs in sets.items()}
+            written.append(save_figure(figure.plot(values, summary), Path(out_dir) / f"{figure.plot_name}.png"))
+    return written
+
+
 def write_report(summary: dict, out_dir) -> Path:
     """report.json, report.md and PNG plots in out_dir; returns the Markdown path."""
-    from ase_dm2.analysis.plots import plot_summary
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "report.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=1))
     with atomic_path(out_dir / "report.md") as tmp:
         tmp.write_text(markdown(summary) + "\n" + "\n".join(f"![{p.stem}]({p.name})" for p in
-                                                             plot_summary(summary, out_dir)) + "\n")
+                                                             plot_comparison(summary, out_dir)) + "\n")
     return out_dir / "report.md"

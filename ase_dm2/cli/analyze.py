@@ -1,4 +1,5 @@
 """ase-dm2 analyze / compare: figures of merit of structures, and generated-vs-reference reports."""
+from ase_dm2.cli.md import refinement_length_options
 
 
 def _read_options(p):
@@ -17,12 +18,21 @@ def add_parser(subparsers):
 
     p = subparsers.add_parser("compare", help="compare generated with reference structures",
                               description="Write report.md, report.json and PNG plots comparing generated "
-                                          "structures with references, with the references' own spread as baseline.")
+                                          "structures (and, with --refine, the same after MD refinement) with "
+                                          "references, with the references' own spread as baseline.")
     p.add_argument("generated", nargs="+", help="generated structure files")
     p.add_argument("--reference", nargs="+", required=True, help="reference structure files (e.g. melt-quenched)")
     p.add_argument("-o", "--out-dir", required=True, help="folder for report.md, report.json and the plots")
-    p.add_argument("--potential", help="add the VDOS with this LAMMPS preset (sio2, cuzr); minutes per structure")
+    p.add_argument("--potential", help="add the energy after minimising positions under this LAMMPS preset "
+                                       "(sio2, cuzr); seconds to a minute per structure")
     p.add_argument("--potential-file", help="EAM file for the cuzr preset")
+    p.add_argument("--vdos", action="store_true", help="with --potential, add the vibrational DOS too (minutes per "
+                                                        "structure)")
+    p.add_argument("--refine", metavar="POTENTIAL",
+                   help="also compare the generated structures after LAMMPS refinement under this potential (sio2, "
+                        "cuzr or an eam/alloy file; measures energies with it unless --potential is given)")
+    refinement_length_options(p)
+    p.add_argument("--processes", type=int, help="refinements at once (default: the cores)")
     _read_options(p)
     p.set_defaults(run=run_compare)
 
@@ -34,18 +44,17 @@ def _read(paths, args):
 
 
 def _row(name, figures):
-    d = figures.get("defects", {})
-    angles = figures.get("angles", {})
+    from ase_dm2.analysis.figures import scalars
+
+    values = scalars(figures)
     motifs = figures.get("voronoi", {}).get("motifs", {})
 
-    def percent(key):
-        return f"{100 * d[key]:.1f}" if key in d else "-"
+    def cell(label, form, scale=1):
+        return format(scale * values[label], form) if label in values else "-"
 
-    return [name, figures["formula"], f"{figures.get('density', float('nan')):.3f}", percent("si_fourfold"),
-            percent("o_twofold"), str(d.get("non_bridging_oxygens", "-")),
-            f"{angles['Si-O-Si']['mean']:.1f}" if "Si-O-Si" in angles else "-",
-            f"{figures['entropy']:.3f}" if "entropy" in figures else "-",
-            next(iter(motifs), "-"), _crystal(figures)]
+    return [name, figures["formula"], cell("density (g/cm3)", ".3f"), cell("si_fourfold", ".1f", 100),
+            cell("o_twofold", ".1f", 100), cell("non_bridging_oxygens", "d"), cell("Si-O-Si mean (deg)", ".1f"),
+            cell("entropy (nats)", ".3f"), next(iter(motifs), "-"), _crystal(figures)]
 
 
 def _crystal(figures) -> str:
@@ -93,11 +102,19 @@ def run_compare(args) -> int:
     from ase_dm2.analysis.report import compare, write_report
     from ase_dm2.io.output import check_output_folder
 
-    from ase_dm2.md import preset, vdos_for
+    from ase_dm2.md import md_figures, preset, refine_many, refinement_potential
 
+    if args.vdos and not (args.potential or args.refine):
+        raise ValueError("--vdos needs a potential: add --potential sio2 or --potential cuzr")
     check_output_folder(args.out_dir)
-    vdos = vdos_for(preset(args.potential, args.potential_file)) if args.potential else None
-    summary = compare(_read(args.generated, args), _read(args.reference, args), entropy=not args.no_entropy,
-                      vdos=vdos)
+    generated, reference = _read(args.generated, args), _read(args.reference, args)
+    refined = potential = None
+    if args.refine:
+        potential = refinement_potential(args.refine, generated[0].get_chemical_formula(), args.potential_file)
+        refined = refine_many(generated, potential, args.processes, nvt_ps=args.nvt_ps, npt_ps=args.npt_ps)
+    if args.potential:
+        potential = preset(args.potential, args.potential_file)
+    measure = md_figures(potential, vdos=args.vdos) if potential is not None else None
+    summary = compare(generated, reference, entropy=not args.no_entropy, measure=measure, refined=refined)
     print(f"report written to {write_report(summary, args.out_dir)}")
     return 0

@@ -1,5 +1,6 @@
 """ase-dm2 generate: amorphous structures from a model."""
 
+from ase_dm2.cli.md import refinement_length_options
 from ase_dm2.sampling.schedule import SCHEDULES
 
 
@@ -71,8 +72,7 @@ def add_parser(subparsers):
                             help="refine each sample: sio2 (Jakse), cuzr (Cheng-Sheng EAM) or an eam/alloy file; "
                                  "OUTPUT gets the refined samples, OUTPUT's name + .unrefined the others")
     refinement.add_argument("--potential-file", help="EAM file of the cuzr preset (default: the reference data's)")
-    refinement.add_argument("--nvt-ps", type=float, default=25.0, help="NVT time in ps (default %(default)s, DM2's)")
-    refinement.add_argument("--npt-ps", type=float, default=25.0, help="NPT time in ps (default %(default)s, DM2's)")
+    refinement_length_options(refinement)
     refinement.add_argument("--processes", type=int, help="refinements at once (default: the cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--scheduler", metavar="ADDRESS",

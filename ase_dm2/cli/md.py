@@ -11,6 +11,12 @@ def _potential_options(p):
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def refinement_length_options(p):
+    """--nvt-ps and --npt-ps, DM2's refinement by default (for every command that refines)."""
+    p.add_argument("--nvt-ps", type=float, default=25.0, help="NVT time in ps (default %(default)s, DM2's)")
+    p.add_argument("--npt-ps", type=float, default=25.0, help="NPT time in ps (default %(default)s, DM2's)")
+
+
 def _structure_options(p):
     p.add_argument("file", help="structure file (any ASE format; LAMMPS data by masses)")
     _potential_options(p)
@@ -20,8 +26,7 @@ def _structure_options(p):
 def add_parser(subparsers):
     p = subparsers.add_parser("refine", help="NVT then NPT refinement with LAMMPS")
     _structure_options(p)
-    p.add_argument("--nvt-ps", type=float, default=25.0, help="NVT time in ps (default %(default)s, DM2's)")
-    p.add_argument("--npt-ps", type=float, default=25.0, help="NPT time in ps (default %(default)s, DM2's)")
+    refinement_length_options(p)
     p.add_argument("--temperature", type=float, default=300.0, help="K (default %(default)s)")
     p.add_argument("--pressure", type=float, default=0.0, help="NPT pressure in GPa (default %(default)s)")
     p.add_argument("-o", "--output", required=True, help="refined structure file (e.g. refined.extxyz)")

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from ase_dm2.cli.generate import add_schedule_arguments, sampler_from
+from ase_dm2.cli.md import refinement_length_options
 from ase_dm2.paths import repository_data, shared_data
 
 # Bundled models and what they are checked against: reference files under the shared data folder,
@@ -18,8 +19,9 @@ BUNDLED = {
 def add_parser(subparsers):
     p = subparsers.add_parser(
         "validate", help="validation report of a model",
-        description="Generate samples, compare them with reference structures on every figure of merit, refine "
-                    "them with LAMMPS for elastic moduli, follow cooling-rate trends, and write report.md with "
+        description="Generate samples, refine them with LAMMPS as DM2 does, compare them before and after "
+                    "refinement with reference structures on every figure of merit (with the energy after "
+                    "minimising and the elastic moduli), follow cooling-rate trends, and write report.md with "
                     "PNG plots. Bundled models know their references (" + ", ".join(BUNDLED) + ").")
     p.add_argument("model", help="bundled model name or model file")
     p.add_argument("-o", "--out-dir", required=True,
@@ -28,7 +30,7 @@ def add_parser(subparsers):
                                                   "training or experimental data)")
     p.add_argument("--rate-from-filename", action="store_true",
                    help="read the references' cooling rates from DM2-style file names (glass_0_1k = 0.1 K/ps)")
-    p.add_argument("--potential", help="LAMMPS preset for elastic moduli: sio2 or cuzr (default for bundled models)")
+    p.add_argument("--potential", help="LAMMPS preset for the MD: sio2 or cuzr (default for bundled models)")
     p.add_argument("--potential-file", help="EAM file for the cuzr preset (default: the shared data's)")
     p.add_argument("--atoms", type=int, help="atoms per generated sample (default 3000; 2000 for CuZr)")
     p.add_argument("--samples", type=int, default=3, help="samples of the main comparison (default %(default)s)")
@@ -37,7 +39,13 @@ def add_parser(subparsers):
     p.add_argument("--trend-rates", type=float, nargs="*", help="cooling rates of the trend (default 0.01-1000)")
     p.add_argument("--trend-samples", type=int, default=1, help="samples per trend rate (default %(default)s)")
     p.add_argument("--trend-steps", type=int, help="network calls per trend sample (default: --steps)")
-    p.add_argument("--no-elastic", action="store_true", help="skip refinement and elastic moduli")
+    md = p.add_argument_group("molecular dynamics (LAMMPS)")
+    md.add_argument("--no-md", action="store_true", help="no refinement, minimised energies or elastic moduli")
+    md.add_argument("--no-refine", action="store_true", help="figures of the generated structures only, unrefined")
+    refinement_length_options(md)
+    md.add_argument("--no-elastic", action="store_true", help="skip the elastic moduli (minutes per structure)")
+    md.add_argument("--convergence", type=float, nargs="+", metavar="L",
+                    help="also tabulate the figures after L ps NVT + L ps NPT for each L, e.g. 0 2 5 10 25")
     p.add_argument("--no-entropy", action="store_true", help="skip QUESTS entropy and overlap")
     p.add_argument("--seed", type=int, default=0, help="seed of the first sample (default %(default)s)")
     p.set_defaults(run=run)
@@ -68,7 +76,8 @@ def run(args) -> int:
     from ase_dm2.conventions import RATE_KEY
     from ase_dm2.io.output import check_output_folder
     from ase_dm2.modelfile import load_model
-    from ase_dm2.md.potentials import preset as potential_preset
+    from ase_dm2.md.refine import refinement_potential
+    from ase_dm2.sampling.generate import default_composition
     from ase_dm2.validation import TREND_RATES, ValidationSettings, validate
 
     check_output_folder(args.out_dir)
@@ -77,8 +86,8 @@ def run(args) -> int:
     references = _references(args, preset)
     potential_name = args.potential or (preset or {}).get("potential")
     potential = None
-    if potential_name and not args.no_elastic:
-        potential = potential_preset(potential_name, args.potential_file)
+    if potential_name and not args.no_md:  # species and LAMMPS checked before any work
+        potential = refinement_potential(potential_name, default_composition(model), args.potential_file)
     rate = args.rate if args.rate is not None else (preset or {}).get("rate", 1.0)
     by_rate = {}
     for atoms in references:
@@ -90,7 +99,8 @@ def run(args) -> int:
         n_atoms=args.atoms or (preset or {}).get("n_atoms", 3000), samples=args.samples, sampler=sampler, rate=rate,
         trend_rates=tuple(TREND_RATES if args.trend_rates is None else args.trend_rates),
         trend_samples=args.trend_samples, trend_sampler=trend_sampler,
-        elastic=not args.no_elastic, entropy=not args.no_entropy, seed=args.seed)
+        refine=not args.no_refine, nvt_ps=args.nvt_ps, npt_ps=args.npt_ps, elastic=not args.no_elastic,
+        convergence=tuple(args.convergence or ()), entropy=not args.no_entropy, seed=args.seed)
     trends = {r: s for r, s in by_rate.items() if r is not None} or None
     command = "ase-dm2 " + shlex.join(sys.argv[1:]) if "validate" in sys.argv else ""
     path = validate(model, main, args.out_dir, settings, potential=potential, reference_trends=trends,

@@ -5,7 +5,6 @@ come from LAMMPS' `dynamical_matrix` (finite differences of analytic forces,
 PHONON package) and phonopy diagonalises them at Gamma. Structures are
 minimised first; imaginary modes are counted and reported, not hidden.
 """
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -102,9 +101,3 @@ def vibrational_dos(atoms, potential, relax: bool = True, width: float = 0.25, m
             "grid": grid, "dos": g, "reduced_dos": reduced,
             "heat_capacity_kB_per_atom": gamma["heat_capacity_kB_per_atom"], "atoms": atoms}
 
-
-def vdos_for(potential):
-    """A function Atoms -> vibrational DOS under `potential` on the comparison grid (for analysis.compare)."""
-    from ase_dm2.analysis.figures import VDOS_MAX_THZ  # the grid belongs to the comparison
-
-    return partial(vibrational_dos, potential=potential, max_frequency=VDOS_MAX_THZ)
