@@ -5,8 +5,9 @@ For the particle's interior (atoms within --radius Å of its centroid) and for p
 bundled AET-nanoparticle model at each --densities (g/cm3; 7.8 is the particle's interior, the model's own):
 number density, median nearest-neighbour distance, first peak of the pair-distance histogram, mean number of
 neighbours within 3.4 Å (the first shell of a dense metallic glass) and, for generated bulk, the QUESTS overlap
-with the particle's amorphous atoms. Mean over --seeds samples.
-Usage: python benchmarks/aet_density.py [--atoms 1000] [--calls 300] [--seeds 2] [--densities 7.8 9 10 11]
+with the particle's amorphous atoms. Mean over --seeds samples. --thin: also each generated glass with atoms
+removed at random down to the particle's interior number density, as if the tomography had missed them.
+Usage: python benchmarks/aet_density.py [--atoms 1000] [--calls 300] [--seeds 2] [--densities 7.8 9 10 11] [--thin]
 """
 import argparse
 
@@ -37,6 +38,12 @@ def packing(positions, volume: float, counted=None, box=None) -> dict:
                                                                                                  axis=1)))}
 
 
+def _figures(bulk, reference) -> list:
+    """packing's figures of a generated cube, and its QUESTS overlap with the particle's amorphous atoms."""
+    return [*packing(bulk.positions, bulk.get_volume(), box=bulk.cell.lengths()).values(),
+            overlap_fraction(descriptors([bulk]), reference)]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--atoms", type=int, default=1000)
@@ -44,6 +51,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--densities", type=float, nargs="+", default=[7.8, 9.0, 10.0, 11.0])
     parser.add_argument("--radius", type=float, default=30.0, help="interior of the particle (Å)")
+    parser.add_argument("--thin", action="store_true", help="also the glasses thinned to the particle's density")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     configure_runtime(args.threads)
@@ -54,14 +62,19 @@ def main():
     rows = [["particle interior", *(f"{v:.3f}" for v in measured.values()), "-"]]
     reference = descriptors([read_aet_nanoparticle(DATA / "aet-nanoparticle", amorphous_only=True)])
     model = load_model("AET-nanoparticle")
+    target = measured["density"]
     for density in args.densities:
-        figures = []
+        figures, thinned = [], []
         for seed in range(args.seeds):
             bulk = generate(model, n_atoms=args.atoms, density=density, schedule=NoiseSchedule.fast(args.calls),
                             seed=seed, progress=False)[0]
-            measured = packing(bulk.positions, bulk.get_volume(), box=bulk.cell.lengths())  # a cube
-            figures.append([*measured.values(), overlap_fraction(descriptors([bulk]), reference)])
+            figures.append(_figures(bulk, reference))
+            if args.thin:
+                keep = np.random.default_rng(seed).random(len(bulk)) < target * bulk.get_volume() / len(bulk)
+                thinned.append(_figures(bulk[keep], reference))
         rows.append([f"generated at {density:g} g/cm3", *(f"{v:.3f}" for v in np.mean(figures, axis=0))])
+        if thinned:
+            rows.append([f"  the same, thinned to {target:.3f}/Å³", *(f"{v:.3f}" for v in np.mean(thinned, axis=0))])
     print(f"{args.seeds} samples of {args.atoms} atoms per density, {args.calls} calls; shell {SHELL} Å\n")
     print_table(["structure", "atoms/Å³", "median NN Å", "first peak Å", f"neighbours < {SHELL} Å",
                  "QUESTS overlap"], rows)
