@@ -192,6 +192,36 @@ def test_matscipy_eam_gives_the_lammps_presets_energy_and_elastic_constants(smal
     assert not np.allclose(refined.cell.array, small_cuzr_glass.cell.array)  # the barostat moved the cell
 
 
+def test_tension_with_an_ase_calculator_follows_the_lammps_preset(eam):
+    """Cu fcc along [001] at 10 K (little thermal noise): matscipy's EAM through ASE's masked MTK barostat against
+    the preset's fix deform + fix npt; stress, slope and lateral contraction agree to a few per cent."""
+    from matscipy.calculators.eam import EAM
+
+    crystal = bulk("Cu", "fcc", a=3.597, cubic=True).repeat(3)
+    curves = [fracture(crystal, p, strain_rate=1e11, max_strain=0.02, temperature=10.0, progress=False)
+              for p in (eam, EAM(eam.files[0]))]
+    lammps, ase_path = curves
+    assert ase_path["strain"][-1] == pytest.approx(0.02, abs=1e-4) and len(ase_path["strain"]) > 100
+    assert ase_path["stress"][-1] == pytest.approx(lammps["stress"][-1], rel=0.03)  # about 2.04 GPa
+    slopes = [np.polyfit(c["strain"], c["stress"], 1)[0] for c in curves]
+    assert slopes[1] == pytest.approx(slopes[0], rel=0.03)  # about 100 GPa
+    lateral = [c["atoms"].cell[0, 0] / crystal.cell[0, 0] - 1 for c in curves]
+    assert lateral[1] == pytest.approx(lateral[0], rel=0.1) and lateral[1] < -0.005  # the barostat contracts x
+    with pytest.raises(ValueError, match="orthorhombic"):
+        fracture(bulk("Cu", "fcc", a=3.597), EAM(eam.files[0]), max_strain=0.01, progress=False)
+
+
+def test_a_calculator_without_stress_is_refused_where_stress_is_needed():
+    from ase.calculators.tip3p import TIP3P  # energy and forces only
+
+    crystal = bulk("Cu", "fcc", a=3.597, cubic=True)
+    for run, needs in ((lambda: refine(crystal, TIP3P(), nvt_ps=0.01, npt_ps=0.01, progress=False), "NPT"),
+                       (lambda: elastic_constants(crystal, TIP3P(), progress=False), "the elastic constants"),
+                       (lambda: fracture(crystal, TIP3P(), max_strain=0.01, progress=False), "tension")):
+        with pytest.raises(ValueError, match=f"TIP3P computes no stress, which {needs}"):
+            run()
+
+
 @pytest.mark.slow
 def test_ases_lammps_calculator_gives_the_presets_minimised_energy(glass):
     from ase.calculators.lammpsrun import LAMMPS
@@ -237,3 +267,21 @@ def test_validate_reports_every_figure_before_and_after_refinement(tmp_path):
     text = (out / "report.md").read_text()
     assert "| 0.02 + 0.02 |" in text and "| simulations (sim vs sim) |" in text and "refined orange" in text
     assert "| energy after minimising (eV/atom) |" in text
+
+
+def test_compare_refine_reports_the_generated_structures_before_and_after(tmp_path):
+    from ase_dm2.analysis.crystals import alpha_quartz
+
+    for name, seed in (("gen", 0), ("ref", 1)):
+        atoms = alpha_quartz().repeat(2)
+        atoms.rattle(0.1, seed=seed)
+        ase.io.write(tmp_path / f"{name}.extxyz", atoms)
+    out = tmp_path / "report"
+    assert main(["compare", str(tmp_path / "gen.extxyz"), "--reference", str(tmp_path / "ref.extxyz"), "--refine",
+                 "sio2", "--nvt-ps", "0.02", "--npt-ps", "0.02", "--no-entropy", "-o", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert (report["generated"], report["refined"], report["reference"]) == (1, 1, 1)
+    energy = report["scalars"]["energy after minimising (eV/atom)"]
+    assert set(energy) == {"generated", "refined", "reference"}
+    assert report["figures"]["refined"][0]["density"] != report["figures"]["generated"][0]["density"]  # NPT
+    assert "| distance | gen vs sim | refined vs sim | sim vs sim (baseline) |" in (out / "report.md").read_text()

@@ -38,12 +38,19 @@ def relaxed_stress(atoms, potential, ftol: float) -> np.ndarray:
     return run_lammps(atoms, potential, minimise_commands(ftol, 20000, ETOL), minimise=True).stress()
 
 
+def _check(atoms, potential) -> None:
+    """Refuse, before any work, what cannot give elastic constants."""
+    if not atoms.pbc.all():
+        raise ValueError("elastic constants need a fully periodic cell")
+    if ase_engine.is_calculator(potential):
+        ase_engine.require_stress(potential, "the elastic constants")
+
+
 def stiffness_matrix(atoms, potential, delta: float = 0.005, ftol: float = 1e-6,
                      progress: bool = False) -> np.ndarray:
     """6x6 stiffness matrix in GPa (Voigt order xx, yy, zz, yz, xz, xy), symmetrised; `progress`: a bar of the
     12 strained minimisations."""
-    if not atoms.pbc.all():
-        raise ValueError("elastic constants need a fully periodic cell")
+    _check(atoms, potential)
     columns = []
     with tqdm(total=12, desc="elastic constants", unit="strain", disable=not progress) as bar:
         for j in range(6):
@@ -75,6 +82,7 @@ def isotropic_moduli(c: np.ndarray) -> dict:
 def elastic_constants(atoms, potential, delta: float = 0.005, relax_first: bool = True,
                       progress: bool = True) -> dict:
     """{'C': 6x6 GPa, 'K', 'G', 'E', 'nu'}; positions are minimised first unless relax_first=False."""
+    _check(atoms, potential)
     if relax_first:
         atoms = minimise(atoms, potential, ftol=1e-6, etol=ETOL)
     c = stiffness_matrix(atoms, potential, delta, progress=progress)

@@ -1,11 +1,13 @@
-"""Uniaxial tension to fracture (LAMMPS): true stress-strain curves, and slabs to pull on.
+"""Uniaxial tension to fracture: true stress-strain curves, and slabs to pull on.
 
 Tension along z at a constant engineering strain rate (fix deform erate),
-x and y free at 1 bar (NPT) and the temperature held, DM2's protocol.
-True stress = -p_zz (GPa); strain = (L_z - L_z0) / L_z0.
+x and y free at 1 bar (NPT) and the temperature held, DM2's protocol; with a
+LAMMPS preset in one LAMMPS run, or with any ASE calculator through ASE's MD
+(ase_dm2.md.ase_engine). True stress = -p_zz (GPa); strain = (L_z - L_z0) / L_z0.
 """
 import numpy as np
 
+from ase_dm2.md import ase_engine
 from ase_dm2.md.lammps import run_lammps
 from ase_dm2.md.refine import md_commands
 
@@ -27,7 +29,11 @@ def fracture(atoms, potential, strain_rate: float = 1e9, max_strain: float = 0.5
     """{'strain': array, 'stress': array (GPa), 'max_stress', 'strain_at_max'} of a tensile test.
 
     `strain_rate` in 1/s (1e9 = DM2); `equilibrate_ps` of NPT at `temperature` first; `progress`: a bar.
+    `potential`: a LAMMPS Potential, or an ASE calculator (ASE's MD, orthorhombic cells; no log).
     """
+    if ase_engine.is_calculator(potential):
+        return ase_engine.fracture(atoms, potential, strain_rate, max_strain, temperature, timestep_fs,
+                                   equilibrate_ps, seed, points, progress)
     dt = timestep_fs / 1000.0
     rate_per_ps = strain_rate * 1e-12
     steps = int(round(max_strain / (rate_per_ps * dt)))
