@@ -99,6 +99,13 @@ def refine(atoms, calculator, nvt_ps: float = 25.0, npt_ps: float = 25.0, temper
     return refined
 
 
+def require_orthorhombic(atoms) -> None:
+    """Refuse a cell whose axes are not along x, y and z (tension stretches z and lets x and y relax)."""
+    cell = atoms.cell.array
+    if not np.allclose(cell, np.diag(np.diag(cell))):
+        raise ValueError("uniaxial tension with an ASE calculator needs an orthorhombic cell (a, b, c along x, y, z)")
+
+
 class UniaxialTension(MaskedMTKNPT):
     """ASE's MTK NPT on the x and y axes, with z stretched after every step to L_z0 (1 + rate t) and positions
     remapped affinely: LAMMPS' `fix deform 1 z erate RATE remap x` beside `fix npt ... x P P d y P P d`.
@@ -106,13 +113,10 @@ class UniaxialTension(MaskedMTKNPT):
 
     def __init__(self, atoms, timestep: float, strain_rate: float, **kwargs):
         """`strain_rate` in 1/s; `kwargs` as MaskedMTKNPT's (temperature_K, pressure_au, tdamp, pdamp...)."""
-        cell = atoms.cell.array
-        if not np.allclose(cell, np.diag(np.diag(cell))):
-            raise ValueError("uniaxial tension with an ASE calculator needs an orthorhombic cell (a, b, c along "
-                             "x, y, z)")
+        require_orthorhombic(atoms)
         super().__init__(atoms, timestep, mask=np.array([True, True, False]), **kwargs)  # an array: ASE indexes with it
         self.strain_per_step = strain_rate * 1e-15 / units.fs * timestep
-        self.lz0 = cell[2, 2]
+        self.lz0 = atoms.cell[2, 2]
 
     def step(self) -> None:
         super().step()
@@ -128,6 +132,7 @@ def fracture(atoms, calculator, strain_rate: float, max_strain: float, temperatu
     each axis at 1 bar, then tension along z at `strain_rate` (1/s) with x and y at 1 bar (thermostat 100 steps,
     barostat 1000 steps)."""
     require_stress(calculator, "tension (its barostat and stress-strain curve)")
+    require_orthorhombic(atoms)
     md = atoms.copy()
     md.calc = calculator
     thermalize_momenta(md, temperature_K=temperature, rng=np.random.default_rng(seed))
