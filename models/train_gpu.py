@@ -10,7 +10,8 @@ unweighted MSE, AdamW at 2e-4, 16 structures a step on a GPU, 1 on a CPU) and a 
 (0.999), until the next step would pass --minutes. The a-SiO2 recipe holds out the same glasses as the bundled
 model, so the denoising errors compare. Then it writes to OUT:
 
-- state.safetensors: the new state (copy it over models/state/NAME.safetensors and commit it);
+- state.safetensors: the new state, written every --save-minutes (10) so a run stopped early keeps its steps
+  (copy it over models/state/NAME.safetensors and commit it);
 - model.safetensors, losses.csv, losses.png, progress.json (this run's and the total steps, atom-passes and
   minutes);
 - evaluation.json and evaluation.md: the denoising error per noise level on the held-out glasses, and
@@ -78,6 +79,9 @@ def parse_arguments(argv=None):
     parser.add_argument("--eval-seeds", type=int, default=2, help="structures per model (2)")
     parser.add_argument("--noise-seeds", type=int, default=2, help="noise draws per glass and sigma (2)")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: $ASE_DM2_NUM_THREADS or 1)")
+    parser.add_argument("--save-minutes", type=float, default=10.0,
+                        help="write the state and progress.json this often (default 10 min), so a stopped run "
+                             "keeps its steps")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser.parse_args(argv)
 
@@ -92,8 +96,8 @@ def main(argv=None) -> int:
 
 
 def train_and_evaluate(args) -> int:
-    if not args.minutes > 0:
-        raise ValueError(f"--minutes must be positive, got {args.minutes}")
+    if not (args.minutes > 0 and args.save_minutes > 0):
+        raise ValueError(f"--minutes and --save-minutes must be positive, got {args.minutes} and {args.save_minutes}")
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"{out} is not empty; give a new folder")
@@ -105,7 +109,7 @@ def train_and_evaluate(args) -> int:
     from ase_dm2.network.denoiser import SIZES, DenoiserConfig
     from ase_dm2.paths import reference_data_missing
     from ase_dm2.training import Trainer, TrainingSettings
-    from ase_dm2.training.state import describe, load_state, read_bookkeeping, save_state
+    from ase_dm2.training.state import describe, load_state, read_bookkeeping
 
     configure_runtime(args.threads)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -132,30 +136,44 @@ def train_and_evaluate(args) -> int:
                                 validation_interval=100, checkpoint_interval=10**7, **plan["options"])
     trainer = Trainer(structures, out, config, settings, validation)
     totals = load_state(trainer, state) if state.is_file() else {"steps": 0, "atom_passes": 0, "minutes": {}}
-    first_step, began = trainer.step, time.monotonic()
-    trainer.run(progress=not args.no_progress, seconds=60 * args.minutes)
-    minutes = (time.monotonic() - began) / 60
-    done = trainer.step - first_step
-    if minutes > args.minutes and done <= 1:
-        raise ValueError(f"one training step took {60 * minutes:.1f} s, more than the budget of "
-                         f"{args.minutes:g} min; no state saved")
-    atoms_per_structure = sum(len(a) for a in trainer.train_set) / len(trainer.train_set)
-    run = {"steps": done, "atom_passes": round(done * settings.batch_size * atoms_per_structure),
-           "minutes": round(minutes, 3), "device": device_name(device), "batch_size": settings.batch_size}
-    minutes_by_device = dict(totals["minutes"])
-    minutes_by_device[run["device"]] = round(minutes_by_device.get(run["device"], 0.0) + minutes, 3)
-    totals = {"steps": trainer.step, "atom_passes": totals["atom_passes"] + run["atom_passes"],
-              "minutes": minutes_by_device}
-    save_state(trainer, out / "state.safetensors", totals)
-    (out / "progress.json").write_text(json.dumps({"this_run": run, "total": totals}, indent=1) + "\n")
-    print(f"{done} steps in {minutes:.2f} min on {run['device']} "
-          f"({run['atom_passes'] / max(60 * minutes, 1e-9):.3g} atom-passes/s); total {trainer.step} steps, "
-          f"{totals['atom_passes']:.3g} atom-passes")
+    train(args, trainer, totals, out)
     evaluation = evaluate(args, trainer, plan["references"], plan["read"])
     (out / "evaluation.json").write_text(json.dumps(evaluation, indent=1) + "\n")
     (out / "evaluation.md").write_text(evaluation_text(evaluation))
     print(evaluation_text(evaluation))
     return 0
+
+
+def train(args, trainer, totals: dict, out: Path) -> None:
+    """Train for --minutes in segments of at most --save-minutes, writing state.safetensors and progress.json
+    after each, so a run stopped at any time keeps all but its last segment's steps."""
+    from ase_dm2.io.atomic import atomic_path
+    from ase_dm2.training.state import save_state
+
+    settings, device = trainer.settings, device_name(trainer.settings.device)
+    atoms_per_structure = sum(len(a) for a in trainer.train_set) / len(trainer.train_set)
+    first_step, began, budget = trainer.step, time.monotonic(), 60 * args.minutes
+    while True:
+        elapsed, done = time.monotonic() - began, trainer.step - first_step
+        if done and budget - elapsed < elapsed / done:  # the next step would pass the budget
+            break
+        trainer.run(progress=not args.no_progress, seconds=min(budget - elapsed, 60 * args.save_minutes))
+        minutes, done = (time.monotonic() - began) / 60, trainer.step - first_step
+        if minutes > args.minutes and done <= 1:
+            raise ValueError(f"one training step took {60 * minutes:.1f} s, more than the budget of "
+                             f"{args.minutes:g} min; no state saved")
+        run = {"steps": done, "atom_passes": round(done * settings.batch_size * atoms_per_structure),
+               "minutes": round(minutes, 3), "device": device, "batch_size": settings.batch_size}
+        by_device = dict(totals["minutes"])
+        by_device[device] = round(by_device.get(device, 0.0) + minutes, 3)
+        total = {"steps": trainer.step, "atom_passes": totals["atom_passes"] + run["atom_passes"],
+                 "minutes": by_device}
+        save_state(trainer, out / "state.safetensors", total)
+        with atomic_path(out / "progress.json") as tmp:
+            Path(tmp).write_text(json.dumps({"this_run": run, "total": total}, indent=1) + "\n")
+    print(f"{done} steps in {minutes:.2f} min on {device} "
+          f"({run['atom_passes'] / max(60 * minutes, 1e-9):.3g} atom-passes/s); total {trainer.step} steps, "
+          f"{total['atom_passes']:.3g} atom-passes")
 
 
 def device_name(device: str) -> str:

@@ -94,14 +94,22 @@ def train_gpu():
     return module
 
 
-def test_train_gpu_trains_continues_and_evaluates(train_gpu, tmp_path, capsys):
+def test_train_gpu_trains_continues_and_evaluates(train_gpu, tmp_path, capsys, monkeypatch):
+    saved = []
+
+    def counted(trainer, path, totals):
+        saved.append(totals["steps"])
+        save_state(trainer, path, totals)
+
+    monkeypatch.setattr(ase_dm2.training.state, "save_state", counted)
     data = tmp_path / "glasses.extxyz"
     ase.io.write(data, glasses())
     small = ["a-SiO2", "--files", str(data), "--size", "small", "--device", "cpu", "--eval-atoms", "30",
              "--eval-calls", "4", "--eval-seeds", "2", "--noise-seeds", "1", "--no-progress"]
-    assert train_gpu.main(small + ["--minutes", "0.03", "--out", str(tmp_path / "one"),
+    assert train_gpu.main(small + ["--minutes", "0.03", "--save-minutes", "0.01", "--out", str(tmp_path / "one"),
                                    "--state", str(tmp_path / "none.safetensors")]) == 0
     one = json.loads((tmp_path / "one" / "progress.json").read_text())
+    assert len(saved) >= 2 and saved == sorted(saved) and saved[-1] == one["total"]["steps"]  # written as it goes
     assert one["total"]["steps"] == one["this_run"]["steps"] > 0
     assert one["total"]["atom_passes"] == 30 * one["total"]["steps"]
     evaluation = json.loads((tmp_path / "one" / "evaluation.json").read_text())
