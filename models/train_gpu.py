@@ -145,23 +145,18 @@ def train_and_evaluate(args) -> int:
 
 
 def train(args, trainer, totals: dict, out: Path) -> None:
-    """Train for --minutes in segments of at most --save-minutes, writing state.safetensors and progress.json
-    after each, so a run stopped at any time keeps all but its last segment's steps."""
+    """Train for --minutes, writing state.safetensors and progress.json every --save-minutes and at the end, so a
+    run stopped at any time keeps all but its last few minutes' steps."""
     from ase_dm2.io.atomic import atomic_path
     from ase_dm2.training.state import save_state
 
     settings, device = trainer.settings, device_name(trainer.settings.device)
     atoms_per_structure = sum(len(a) for a in trainer.train_set) / len(trainer.train_set)
-    first_step, began, budget = trainer.step, time.monotonic(), 60 * args.minutes
-    while True:
-        elapsed, done = time.monotonic() - began, trainer.step - first_step
-        if done and budget - elapsed < elapsed / done:  # the next step would pass the budget
-            break
-        trainer.run(progress=not args.no_progress, seconds=min(budget - elapsed, 60 * args.save_minutes))
+    first_step, began = trainer.step, time.monotonic()
+    progress = {}
+
+    def save() -> None:
         minutes, done = (time.monotonic() - began) / 60, trainer.step - first_step
-        if minutes > args.minutes and done <= 1:
-            raise ValueError(f"one training step took {60 * minutes:.1f} s, more than the budget of "
-                             f"{args.minutes:g} min; no state saved")
         run = {"steps": done, "atom_passes": round(done * settings.batch_size * atoms_per_structure),
                "minutes": round(minutes, 3), "device": device, "batch_size": settings.batch_size}
         by_device = dict(totals["minutes"])
@@ -169,10 +164,15 @@ def train(args, trainer, totals: dict, out: Path) -> None:
         total = {"steps": trainer.step, "atom_passes": totals["atom_passes"] + run["atom_passes"],
                  "minutes": by_device}
         save_state(trainer, out / "state.safetensors", total)
+        progress.update(this_run=run, total=total)
         with atomic_path(out / "progress.json") as tmp:
-            Path(tmp).write_text(json.dumps({"this_run": run, "total": total}, indent=1) + "\n")
-    print(f"{done} steps in {minutes:.2f} min on {device} "
-          f"({run['atom_passes'] / max(60 * minutes, 1e-9):.3g} atom-passes/s); total {trainer.step} steps, "
+            Path(tmp).write_text(json.dumps(progress, indent=1) + "\n")
+
+    trainer.attach(save, seconds=60 * args.save_minutes)
+    trainer.run(progress=not args.no_progress, seconds=60 * args.minutes)
+    run, total = progress["this_run"], progress["total"]
+    print(f"{run['steps']} steps in {run['minutes']:.2f} min on {device} "
+          f"({run['atom_passes'] / max(60 * run['minutes'], 1e-9):.3g} atom-passes/s); total {trainer.step} steps, "
           f"{total['atom_passes']:.3g} atom-passes")
 
 

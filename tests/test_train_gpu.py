@@ -75,15 +75,22 @@ def test_a_run_killed_while_writing_leaves_the_last_state(tmp_path, monkeypatch)
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["run", "state.safetensors"]
 
 
-def test_the_wall_clock_budget_is_honoured(tmp_path):
+def test_the_wall_clock_budget_is_honoured_and_observers_called_on_time(tmp_path):
     run = trainer(tmp_path / "run")
+    calls = []
+    run.attach(lambda: calls.append((time.monotonic(), run.step)), seconds=0.5)
     began = time.monotonic()
     run.run(steps=10**6, progress=False, seconds=1.5)
     loop = time.monotonic() - began
     assert run.step > 2 and loop < 1.5 + 1.0  # the loop stops before a step would pass the budget
     assert run.history[-1]["step"] == run.step and (tmp_path / "run" / "model.safetensors").is_file()
+    times = [began] + [t for t, _ in calls]
+    assert len(calls) >= 3 and calls[-1][1] == run.step  # every half second, and once at the end
+    assert all(later - earlier >= 0.5 for earlier, later in zip(times[:-2], times[1:-1]))
     with pytest.raises(ValueError, match="budget must be positive"):
         run.run(seconds=0)
+    with pytest.raises(ValueError, match="interval must be positive"):
+        run.attach(print, seconds=0)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ import math
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -131,6 +131,14 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(settings.seed)
         self.step = 0
         self.history = []
+        self.observers = []  # (function, seconds): see attach
+
+    def attach(self, function: Callable[[], None], seconds: float) -> None:
+        """Call `function()` every `seconds` of wall clock while run() trains, and once when it stops: ASE's
+        Dynamics.attach by time instead of steps, e.g. to write a state that a run stopped early keeps."""
+        if not seconds > 0:
+            raise ValueError(f"an observer's interval must be positive, got {seconds} s")
+        self.observers.append((function, seconds))
 
     @staticmethod
     def _load_initial(model: Denoiser, initial) -> None:
@@ -265,17 +273,19 @@ class Trainer:
     # -- the loop, checkpoints and outputs ------------------------------------------------
     def run(self, steps: Optional[int] = None, progress: bool = True, seconds: Optional[float] = None) -> Denoiser:
         """Train until `steps` in total (default: settings.steps), or until the next step would end after
-        `seconds` of wall-clock time (the longest step so far is the estimate); then write the model."""
+        `seconds` of wall-clock time (the longest step so far is the estimate); then write the model and call the
+        attached observers. A budget shorter than one step is refused once that step is done, writing nothing."""
         s = self.settings
         steps = s.steps if steps is None else steps
         if seconds is not None and not seconds > 0:
             raise ValueError(f"a training budget must be positive, got {seconds} s")
-        start, longest = time.monotonic(), 0.0
+        start, longest, first = time.monotonic(), 0.0, self.step
+        called = [start] * len(self.observers)
         window = []
         with tqdm(total=None if seconds else steps, initial=self.step, desc="training", unit="step",
                   disable=not progress or self.rank != 0) as bar:  # closed on Ctrl-C too, before the CLI says so
             while self.step < steps:
-                if seconds is not None and time.monotonic() - start + longest > seconds:
+                if seconds is not None and self.step > first and time.monotonic() - start + longest > seconds:
                     break
                 began = time.monotonic()
                 window.append(self.train_step())
@@ -285,11 +295,21 @@ class Trainer:
                     window = []
                 if self.step % s.checkpoint_interval == 0 or self.step == steps:
                     self.save_checkpoint()
+                for k, (function, interval) in enumerate(self.observers):
+                    if time.monotonic() - called[k] >= interval:
+                        function()
+                        called[k] = time.monotonic()
                 longest = max(longest, time.monotonic() - began)
+        elapsed = time.monotonic() - start
+        if seconds is not None and self.step - first == 1 and elapsed > seconds:
+            raise ValueError(f"one training step took {elapsed:.1f} s, more than the budget of {seconds:g} s; "
+                             "nothing written")
         if window:  # stopped by the clock between validations
             self._record(window)
             self.save_checkpoint()
         self.finish()
+        for function, _ in self.observers:
+            function()
         return self.final_model
 
     def _record(self, window) -> dict:
