@@ -8,11 +8,13 @@ import pytest
 from ase import Atoms
 from ase.build import bulk
 from ase.spacegroup import crystal
+from scipy.spatial import ConvexHull
 
 from ase_dm2.analysis import (bond_angles, compare, coordination_fractions, differential_entropy, first_peak,
                               motif_fractions, nbo_surface_density, overlap, partial_rdfs, pore_radius,
                               silica_defects, silica_rings, structure_entropy, structure_figures, voronoi_analysis,
                               write_report)
+from ase_dm2.analysis.pdf import shape_function
 from ase_dm2.build import porous_structure
 from ase_dm2.cli import main
 
@@ -158,6 +160,22 @@ def test_reference_glass_matches_design_figures(shared_data):
         assert first_peak(rdf["r"], rdf[pair]) == pytest.approx(peak, abs=0.05)
     assert bond_angles(atoms, ("O", "Si", "O")).mean() == pytest.approx(109.38, abs=0.3)
     assert bond_angles(atoms, ("Si", "O", "Si")).mean() == pytest.approx(150.8, abs=1.0)
+
+
+def test_shape_function_of_a_sphere_and_a_uniform_cluster_has_g_one():
+    rng = np.random.default_rng(1)
+    radius = 15.0
+    surface = rng.normal(size=(2000, 3))
+    surface *= radius / np.linalg.norm(surface, axis=1, keepdims=True)
+    r = np.array([0.0, 3.0, 8.0, 15.0, 25.0])
+    x = r / radius  # the sphere's: 1 - 3x/4 + x^3/16
+    np.testing.assert_allclose(shape_function(ConvexHull(surface), r), 1 - 0.75 * x + x**3 / 16, atol=0.01)
+    n = 8000
+    inside = rng.normal(size=(n, 3))
+    inside *= radius * rng.random((n, 1)) ** (1 / 3) / np.linalg.norm(inside, axis=1, keepdims=True)
+    gas = partial_rdfs(Atoms(["Ar"] * n, positions=inside))
+    tail = gas["r"] > 3.0  # uncorrected, g would fall to 0.61 at 8 Å; the hull of the centres is a few % small
+    assert np.abs(gas[("Ar", "Ar")][tail] - 1).max() < 0.08 and abs(gas[("Ar", "Ar")][tail].mean() - 1) < 0.05
 
 
 def test_finite_cluster_pdf():
