@@ -57,6 +57,7 @@ class ValidationSettings:
     nvt_ps: float = 25.0
     npt_ps: float = 25.0
     elastic: bool = True  # with a potential: elastic moduli of every structure
+    tension: Optional[float] = None  # with a potential: pull every structure to this strain (md_figures)
     convergence: tuple = ()  # refinement lengths L (L ps NVT + L ps NPT) of the convergence table, e.g. (0, 2, 5)
     entropy: bool = True
     seed: int = 0
@@ -223,7 +224,7 @@ def validate(model, references, out_dir, settings: ValidationSettings = None, po
     if potential is not None:
         from ase_dm2.md import md_figures
 
-        measure = md_figures(potential, elastic=settings.elastic)
+        measure = md_figures(potential, elastic=settings.elastic, tension=settings.tension)
     measured = {label: measure_structures(structures, settings.entropy, measure, progress, f"analysing {label}")
                 for label, structures in (("generated", generated), ("refined", refined), ("reference", references))
                 if structures is not None}
@@ -263,7 +264,9 @@ def validate(model, references, out_dir, settings: ValidationSettings = None, po
     if measure is not None:
         lines += ["Energies after minimising positions in the fixed cell"
                   + (", elastic moduli after minimising positions and six ±0.5 % strains (Hill averages)"
-                     if settings.elastic else "") + f", under the {_potential_name(potential)} potential.", ""]
+                     if settings.elastic else "")
+                  + (f", true stress-strain curves pulling along z to {settings.tension:g} strain at 1e9 1/s and 300 K"
+                     if settings.tension else "") + f", under the {_potential_name(potential)} potential.", ""]
     lines += [markdown(summary).split("\n", 1)[1].replace("## ", "### "),
               "Plots (generated red" + (", refined orange" if refined is not None else "") + ", reference blue): "
               + ", ".join(f"[{p.stem}](comparison/{p.name})" for p in plots), ""]

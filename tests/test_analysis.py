@@ -86,7 +86,8 @@ def test_metallic_structures_get_voronoi_figures(tmp_path):
 def test_figures_are_defined_once_and_measured_ones_come_from_the_caller():
     from ase_dm2.analysis.figures import FIGURES, MEASURED, distributions, scalars
 
-    assert len({f.key for f in FIGURES}) == len(FIGURES) and set(MEASURED) == {"minimised_energy", "moduli", "vdos"}
+    assert len({f.key for f in FIGURES}) == len(FIGURES) and set(MEASURED) == {"minimised_energy", "moduli", "tension",
+                                                                                 "vdos"}
     figures = structure_figures(cristobalite(), entropy=False, measured={"minimised_energy": -18.5})
     assert scalars(figures)["energy after minimising (eV/atom)"] == -18.5 and scalars(figures)["si_fourfold"] == 1.0
     assert set(distributions(figures)) == {"g(r) O-O", "g(r) O-Si", "g(r) Si-Si", "angles O-Si-O", "angles Si-O-Si",

@@ -291,3 +291,21 @@ def test_compare_refine_reports_the_generated_structures_before_and_after(tmp_pa
     assert set(energy) == {"generated", "refined", "reference"}
     assert report["figures"]["refined"][0]["density"] != report["figures"]["generated"][0]["density"]  # NPT
     assert "| distance | gen vs sim | refined vs sim | sim vs sim (baseline) |" in (out / "report.md").read_text()
+
+
+def test_tension_is_a_measured_figure_with_curves_scalars_and_a_plot(eam, tmp_path):
+    from ase_dm2.analysis.report import compare, write_report
+    from ase_dm2.md import md_figures
+
+    crystal = bulk("Cu", "fcc", a=3.597, cubic=True).repeat(4)
+    measure = md_figures(eam, minimised_energy=False, tension=0.03, strain_rate=5e10)
+    measured = measure(crystal)["tension"]
+    assert measured["strain"][-1] == pytest.approx(0.03, abs=0.003) and len(measured["strain"]) > 50
+    assert measured["max_stress"] == max(measured["stress"]) > 1.0
+    stretched = crystal.copy()
+    stretched.set_cell(crystal.cell * 1.01, scale_atoms=True)
+    summary = compare([stretched], [crystal], entropy=False, progress=False, measure=measure)
+    write_report(summary, tmp_path)
+    assert "max tensile stress (GPa)" in summary["scalars"] and (tmp_path / "tension.png").is_file()
+    with pytest.raises(ValueError, match="positive strain"):
+        md_figures(eam, tension=0.0)

@@ -136,6 +136,9 @@ FIGURES = (
                   plot=plots.plot_voronoi, plot_name="voronoi"),
     FigureOfMerit("minimised_energy", scalars=lambda v: {"energy after minimising (eV/atom)": v}),
     FigureOfMerit("moduli", scalars=lambda v: {**{f"{k} (GPa)": v[k] for k in ("K", "G", "E")}, "nu": v["nu"]}),
+    FigureOfMerit("tension", scalars=lambda v: {"max tensile stress (GPa)": v["max_stress"],
+                                                "strain at max stress": v["strain_at_max"]},
+                  plot=plots.plot_tension, plot_name="tension"),
     FigureOfMerit("vdos", scalars=lambda v: {"heat capacity (kB/atom)": v["heat_capacity_kB_per_atom"],
                                              "imaginary modes": v["imaginary_modes"]},
                   distributions=lambda v: {"VDOS": (l1_distance, dict(enumerate(np.array(v["dos"])

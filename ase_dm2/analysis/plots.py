@@ -107,6 +107,17 @@ def plot_vdos(sets: dict, summary: dict):
     return fig
 
 
+def plot_tension(sets: dict, summary: dict):
+    """Every structure's true stress-strain curve under uniaxial tension, coloured by set."""
+    fig, ax = subplots(figsize=(5, 3.5))
+    for name, values in sets.items():
+        for k, v in enumerate(values):
+            ax.plot(v["strain"], v["stress"], color=COLOURS[name], lw=1, label=None if k else name)
+    ax.set(title="uniaxial tension", xlabel="strain", ylabel="true stress (GPa)")
+    ax.legend()
+    return fig
+
+
 def plot_entropy(sets: dict, summary: dict):
     """QUESTS entropy of each structure by set, and the overlap of each set with the references."""
     fig, axes = _row_of_axes(2)

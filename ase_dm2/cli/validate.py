@@ -44,6 +44,9 @@ def add_parser(subparsers):
     md.add_argument("--no-refine", action="store_true", help="figures of the generated structures only, unrefined")
     refinement_length_options(md)
     md.add_argument("--no-elastic", action="store_true", help="skip the elastic moduli (minutes per structure)")
+    md.add_argument("--tension", type=float, metavar="STRAIN",
+                    help="also pull every structure along z to this strain at 1e9 1/s and 300 K (DM2's Fig. 5d): "
+                         "stress-strain curves and the highest stress (10 minutes per 2,000 Cu-Zr atoms to 0.2)")
     md.add_argument("--convergence", type=float, nargs="+", metavar="L",
                     help="also tabulate the figures after L ps NVT + L ps NPT for each L, e.g. 0 2 5 10 25")
     p.add_argument("--no-entropy", action="store_true", help="skip QUESTS entropy and overlap")
@@ -81,6 +84,9 @@ def run(args) -> int:
     from ase_dm2.validation import TREND_RATES, ValidationSettings, validate
 
     check_output_folder(args.out_dir)
+    if args.tension is not None and (args.no_md or not args.tension > 0):
+        raise ValueError(f"--tension needs MD and a positive strain, got {args.tension:g}"
+                         + (" with --no-md" if args.no_md else "") + "; e.g. --tension 0.2")
     preset = BUNDLED.get(args.model)
     model = load_model(args.model)
     references = _references(args, preset)
@@ -100,6 +106,7 @@ def run(args) -> int:
         trend_rates=tuple(TREND_RATES if args.trend_rates is None else args.trend_rates),
         trend_samples=args.trend_samples, trend_sampler=trend_sampler,
         refine=not args.no_refine, nvt_ps=args.nvt_ps, npt_ps=args.npt_ps, elastic=not args.no_elastic,
+        tension=args.tension,
         convergence=tuple(args.convergence or ()), entropy=not args.no_entropy, seed=args.seed)
     trends = {r: s for r, s in by_rate.items() if r is not None} or None
     command = "ase-dm2 " + shlex.join(sys.argv[1:]) if "validate" in sys.argv else ""
