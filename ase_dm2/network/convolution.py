@@ -43,20 +43,23 @@ class EdgeConvolution(torch.nn.Module):
             size = in1.mul * in2.mul
             self.register_buffer(f"w3j_{k}", o3.wigner_3j(in1.ir.l, in2.ir.l, out.ir.l), persistent=False)
             self.paths.append(dict(
-                in1=(tp.irreps_in1.slices()[ins.i_in1], in1.mul, in1.ir.dim),
-                in2=(tp.irreps_in2.slices()[ins.i_in2], in2.mul, in2.ir.dim),
-                weights=slice(start, start + size), i_out=ins.i_out, ls=(in1.ir.l, in2.ir.l, out.ir.l),
-                path_weight=ins.path_weight, w3j=f"w3j_{k}",
+                in1=(ins.i_in1, in1.mul, in1.ir.dim), in2=(ins.i_in2, in2.mul, in2.ir.dim),
+                i_out=ins.i_out, ls=(in1.ir.l, in2.ir.l, out.ir.l), path_weight=ins.path_weight, w3j=f"w3j_{k}",
             ))
             start += size
         self.weight_numel = start
+        # inputs are split into blocks once per chunk: one backward concatenation, where slicing each path's block
+        # cost a zero-filled full-size gradient per path (an eighth of a CPU training step)
+        self.block_sizes = ([mul_ir.dim for mul_ir in tp.irreps_in1], [mul_ir.dim for mul_ir in tp.irreps_in2],
+                            [ins.path_shape[0] * ins.path_shape[1] for ins in tp.instructions])
 
-    def _path(self, path, x1, x2, weights) -> torch.Tensor:
-        """One path in the irrep-major layout (E, d, u): elementwise work runs along the multiplicity u."""
-        (s1, u, d1), (s2, v, d2) = path["in1"], path["in2"]
-        x1 = x1[:, s1].reshape(-1, d1, u)
-        x2 = x2[:, s2].reshape(-1, v, d2).transpose(1, 2)
-        w = weights[:, path["weights"]].reshape(-1, u, v).transpose(1, 2)
+    def _path(self, path, x1, x2, w) -> torch.Tensor:
+        """One path in the irrep-major layout (E, d, u): elementwise work runs along the multiplicity u; x1, x2 and
+        w are the path's blocks of the inputs and weights."""
+        (_, u, d1), (_, v, d2) = path["in1"], path["in2"]
+        x1 = x1.reshape(-1, d1, u)
+        x2 = x2.reshape(-1, v, d2).transpose(1, 2)
+        w = w.reshape(-1, u, v).transpose(1, 2)
         # q (E, d2, u): the weights meet the edge harmonics first, as a sum over v along contiguous rows of u
         # (v is 1 for edge harmonics). A batched matmul of E tiny matrices is 2-3x slower on CPUs for d2 > 1 and
         # on a GPU for any d2 (a sixth of an H200's work on a 3,000-atom step).
@@ -83,8 +86,10 @@ class EdgeConvolution(torch.nn.Module):
     def messages(self, x1: torch.Tensor, x2: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """Per-edge TP outputs in the irrep-major layout; x1 irrep-major, x2 and weights as e3nn has them."""
         parts = [None] * len(self.irreps_out)
-        for path in self.paths:
-            out = self._path(path, x1, x2, weights)
+        sizes1, sizes2, weight_sizes = self.block_sizes
+        blocks1, blocks2 = x1.split(sizes1, dim=1), x2.split(sizes2, dim=1)
+        for path, w in zip(self.paths, weights.split(weight_sizes, dim=1)):
+            out = self._path(path, blocks1[path["in1"][0]], blocks2[path["in2"][0]], w)
             i = path["i_out"]
             parts[i] = out if parts[i] is None else parts[i] + out
         for i, mul_ir in enumerate(self.irreps_out):
