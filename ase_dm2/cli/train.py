@@ -60,6 +60,9 @@ def add_parser(subparsers):
                         "inverse: w^2/(sigma^2+w^2); edm: 1+w^2/sigma^2, Karras et al. 2022)")
     p.add_argument("--loss-weight-sigma", type=float, default=d.loss_weight_sigma, metavar="W",
                    help="the scale w (Å) of --loss-weight (default %(default)s)")
+    p.add_argument("--cuequivariance", action="store_true",
+                   help="edge convolutions through NVIDIA's cuEquivariance (extra 'cuequivariance'; its CUDA "
+                        "kernels on a GPU); the model file is the same")
     arch = p.add_argument_group("architecture (defaults: DM2's network)")
     arch.add_argument("--cutoff", type=float, default=5.0, help="neighbour cutoff in Å (default %(default)s)")
     arch.add_argument("--layers", type=int, default=3, dest="num_layers",

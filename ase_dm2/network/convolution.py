@@ -32,7 +32,7 @@ class EdgeConvolution(torch.nn.Module):
         super().__init__()
         if tp.shared_weights or tp.internal_weights:
             raise ValueError("EdgeConvolution needs a TensorProduct with per-edge weights (shared_weights=False)")
-        self.irreps_in1, self.irreps_out = tp.irreps_in1, tp.irreps_out
+        self.irreps_in1, self.irreps_in2, self.irreps_out = tp.irreps_in1, tp.irreps_in2, tp.irreps_out
         self.chunk_size = chunk_size
         self.paths = []
         start = 0

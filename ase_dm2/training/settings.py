@@ -34,6 +34,7 @@ class TrainingSettings:
     sigma_distribution: str = "uniform"  # of each structure's sigma: one of SIGMA_DISTRIBUTIONS
     loss_weight: str = "none"  # of each structure's squared error, by its sigma: one of LOSS_WEIGHTS
     loss_weight_sigma: float = 0.05  # Å; the scale sigma_w of the loss weight
+    cuequivariance: bool = False  # edge convolutions through cuEquivariance (its CUDA kernels; same model file)
 
     def __post_init__(self):
         if self.sigma_distribution not in SIGMA_DISTRIBUTIONS:

@@ -119,6 +119,10 @@ class Trainer:
             model.provenance["initialised_from"] = {key: initial.provenance.get(key)
                                                     for key in ("bundled_as", "steps", "finished", "hardware")}
         self.model = model.to(self.device)
+        if settings.cuequivariance:  # before the moving average copies the model: both compute alike
+            from ase_dm2.network.cue import use_cuequivariance
+
+            use_cuequivariance(self.model)
         self.ddp = (
             torch.nn.parallel.DistributedDataParallel(self.model) if self.world > 1 else self.model
         )
