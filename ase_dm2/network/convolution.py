@@ -49,7 +49,7 @@ class EdgeConvolution(torch.nn.Module):
             start += size
         self.weight_numel = start
         # inputs are split into blocks once per chunk: one backward concatenation, where slicing each path's block
-        # cost a zero-filled full-size gradient per path (an eighth of a CPU training step)
+        # cost a zero-filled full-size gradient per path (a tenth of a CPU training step)
         self.block_sizes = ([mul_ir.dim for mul_ir in tp.irreps_in1], [mul_ir.dim for mul_ir in tp.irreps_in2],
                             [ins.path_shape[0] * ins.path_shape[1] for ins in tp.instructions])
 
