@@ -25,6 +25,16 @@ def irrep_major(x: torch.Tensor, irreps: o3.Irreps, inverse: bool = False) -> to
     return torch.cat(blocks, dim=1)
 
 
+def sum_over_edges(messages, receiver: torch.Tensor, total: torch.Tensor, chunk_size=None) -> torch.Tensor:
+    """`total` plus messages(edges) summed onto receiver[edges], for slices of edges of chunk_size (default per
+    device) so that per-edge intermediates stay bounded."""
+    chunk = chunk_size or DEFAULT_CHUNK.get(total.device.type, DEFAULT_CHUNK["cuda"])
+    for start in range(0, receiver.shape[0], chunk):
+        edges = slice(start, start + chunk)
+        total.index_add_(0, receiver[edges], messages(edges))  # in place: a copy per chunk grows as N^2
+    return total
+
+
 class EdgeConvolution(torch.nn.Module):
     """sum over edges e -> i of TP(x[j], Y_e; R(basis_e)) for an e3nn 'uvu' TensorProduct `tp`."""
 
@@ -34,29 +44,27 @@ class EdgeConvolution(torch.nn.Module):
             raise ValueError("EdgeConvolution needs a TensorProduct with per-edge weights (shared_weights=False)")
         self.irreps_in1, self.irreps_in2, self.irreps_out = tp.irreps_in1, tp.irreps_in2, tp.irreps_out
         self.chunk_size = chunk_size
-        self.paths = []
-        start = 0
+        self.paths, weight_sizes = [], []
         for k, ins in enumerate(tp.instructions):
             if ins.connection_mode != "uvu" or not ins.has_weight:
                 raise ValueError(f"only weighted 'uvu' paths are supported, got {ins.connection_mode}")
             in1, in2, out = tp.irreps_in1[ins.i_in1], tp.irreps_in2[ins.i_in2], tp.irreps_out[ins.i_out]
-            size = in1.mul * in2.mul
             self.register_buffer(f"w3j_{k}", o3.wigner_3j(in1.ir.l, in2.ir.l, out.ir.l), persistent=False)
             self.paths.append(dict(
-                in1=(ins.i_in1, in1.mul, in1.ir.dim), in2=(ins.i_in2, in2.mul, in2.ir.dim),
-                i_out=ins.i_out, ls=(in1.ir.l, in2.ir.l, out.ir.l), path_weight=ins.path_weight, w3j=f"w3j_{k}",
+                i_in1=ins.i_in1, i_in2=ins.i_in2, i_out=ins.i_out, in1=(in1.mul, in1.ir.dim), in2=(in2.mul, in2.ir.dim),
+                ls=(in1.ir.l, in2.ir.l, out.ir.l), path_weight=ins.path_weight, w3j=f"w3j_{k}",
             ))
-            start += size
-        self.weight_numel = start
+            weight_sizes.append(in1.mul * in2.mul)
+        self.weight_numel = sum(weight_sizes)
         # inputs are split into blocks once per chunk: one backward concatenation, where slicing each path's block
         # cost a zero-filled full-size gradient per path (a tenth of a CPU training step)
         self.block_sizes = ([mul_ir.dim for mul_ir in tp.irreps_in1], [mul_ir.dim for mul_ir in tp.irreps_in2],
-                            [ins.path_shape[0] * ins.path_shape[1] for ins in tp.instructions])
+                            weight_sizes)
 
     def _path(self, path, x1, x2, w) -> torch.Tensor:
         """One path in the irrep-major layout (E, d, u): elementwise work runs along the multiplicity u; x1, x2 and
         w are the path's blocks of the inputs and weights."""
-        (_, u, d1), (_, v, d2) = path["in1"], path["in2"]
+        (u, d1), (v, d2) = path["in1"], path["in2"]
         x1 = x1.reshape(-1, d1, u)
         x2 = x2.reshape(-1, v, d2).transpose(1, 2)
         w = w.reshape(-1, u, v).transpose(1, 2)
@@ -89,7 +97,7 @@ class EdgeConvolution(torch.nn.Module):
         sizes1, sizes2, weight_sizes = self.block_sizes
         blocks1, blocks2 = x1.split(sizes1, dim=1), x2.split(sizes2, dim=1)
         for path, w in zip(self.paths, weights.split(weight_sizes, dim=1)):
-            out = self._path(path, blocks1[path["in1"][0]], blocks2[path["in2"][0]], w)
+            out = self._path(path, blocks1[path["i_in1"]], blocks2[path["i_in2"]], w)
             i = path["i_out"]
             parts[i] = out if parts[i] is None else parts[i] + out
         for i, mul_ir in enumerate(self.irreps_out):
@@ -100,10 +108,7 @@ class EdgeConvolution(torch.nn.Module):
     def forward(self, node_features, edge_sh, edge_basis, radial, sender, receiver) -> torch.Tensor:
         """(N, irreps_out.dim): messages TP(node_features[sender], edge_sh; radial(edge_basis)) summed onto receiver."""
         features = irrep_major(node_features, self.irreps_in1)
-        total = node_features.new_zeros(node_features.shape[0], self.irreps_out.dim)
-        chunk = self.chunk_size or DEFAULT_CHUNK.get(node_features.device.type, DEFAULT_CHUNK["cuda"])
-        for start in range(0, sender.shape[0], chunk):
-            edges = slice(start, start + chunk)
-            messages = self.messages(features[sender[edges]], edge_sh[edges], radial(edge_basis[edges]))
-            total.index_add_(0, receiver[edges], messages)  # in place: a copy per chunk grows as N^2
+        total = sum_over_edges(
+            lambda edges: self.messages(features[sender[edges]], edge_sh[edges], radial(edge_basis[edges])),
+            receiver, node_features.new_zeros(node_features.shape[0], self.irreps_out.dim), self.chunk_size)
         return irrep_major(total, self.irreps_out, inverse=True)

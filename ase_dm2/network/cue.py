@@ -12,7 +12,7 @@ from typing import Optional
 
 import torch
 
-from ase_dm2.network.convolution import DEFAULT_CHUNK, EdgeConvolution, irrep_major
+from ase_dm2.network.convolution import EdgeConvolution, irrep_major, sum_over_edges
 
 
 def _cue():
@@ -48,13 +48,11 @@ class CueConvolution(torch.nn.Module):
 
     def forward(self, node_features, edge_sh, edge_basis, radial, sender, receiver) -> torch.Tensor:
         """(N, irreps_out.dim), in e3nn's layout as EdgeConvolution's."""
+        def messages(edges):
+            return self.tp(node_features[sender[edges]], edge_sh[edges], radial(edge_basis[edges])[:, self.order])
+
         total = node_features.new_zeros(node_features.shape[0], self.irreps_out.dim)
-        chunk = self.chunk_size or DEFAULT_CHUNK.get(node_features.device.type, DEFAULT_CHUNK["cuda"])
-        for start in range(0, sender.shape[0], chunk):
-            edges = slice(start, start + chunk)
-            weights = radial(edge_basis[edges])[:, self.order]
-            total.index_add_(0, receiver[edges], self.tp(node_features[sender[edges]], edge_sh[edges], weights))
-        return total
+        return sum_over_edges(messages, receiver, total, self.chunk_size)
 
 
 def _drop_constants(module, state_dict, prefix, local_metadata) -> None:
