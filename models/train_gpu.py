@@ -47,8 +47,9 @@ def recipe(name: str) -> dict:
         return dict(files=files, validation=None, read=dict(rate_from_name=True), conditional=True, options={},
                     references=files)
     if name == "CuZr":
-        files = [cuzr / f"cuzr_2000_10k_sample{k}.extxyz" for k in (1, 2, 3)]
-        validation = [cuzr / "cuzr_2000_10k_sample4.extxyz"]
+        # DM2's data: two 5,000-atom glasses (data/cuzr/make_glasses.py --atoms 5000), a third held out
+        files = [cuzr / f"cuzr_5000_10k_sample{k}.extxyz" for k in (1, 2)]
+        validation = [cuzr / "cuzr_5000_10k_sample3.extxyz"]
         return dict(files=files, validation=validation, read={}, conditional=False, options={},
                     references=files + validation)
     if name == "AET-nanoparticle":
