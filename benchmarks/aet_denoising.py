@@ -27,8 +27,7 @@ FIRST_SHELL, SHORT = 3.2, 2.6  # Å
 
 def predicted_noise(model, atoms, sigma: float) -> np.ndarray:
     with torch.no_grad():
-        sigmas = [sigma] if model.noise_conditional else None
-        return model(model.graph([atoms], None, sigmas)).double().cpu().numpy()
+        return model(model.graph([atoms], None, [sigma])).double().cpu().numpy()
 
 
 def main():
@@ -58,12 +57,12 @@ def main():
     rows = []
     for sigma in args.sigmas:
         copy, noise = noisy(particle, sigma, seed=1)
+        copy.set_array("particle_index", np.arange(len(copy)))  # carried into each crop
         whole = predicted_noise(model, copy, sigma)
         on_crops, on_whole = [], []
         for centre in centres:
-            inside = np.flatnonzero(np.linalg.norm(copy.positions - copy.positions[centre], axis=1) < radius)
             crop, mask = spherical_crop(copy, centre, radius, margin, counted)
-            loss_atoms = inside[mask]
+            loss_atoms = crop.arrays["particle_index"][mask]
             on_crops.append(np.mean((predicted_noise(model, crop, sigma)[mask] - noise[loss_atoms]) ** 2))
             on_whole.append(np.mean((whole[loss_atoms] - noise[loss_atoms]) ** 2))
         before, after = lengths(copy.positions), lengths(copy.positions - whole)
