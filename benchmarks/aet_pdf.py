@@ -3,7 +3,9 @@ amorphous region as a finite cluster, normalised by its convex hull's shape func
 its g(r) no longer falls with r; generated glasses periodic as they are.
 
 For each of the six pairs: the peaks (local maxima of prominence >= --prominence) up to --r-max Å with their
-heights, for the particle with and without the shape function, and for the generated structures (their mean g).
+heights, for the particle with and without the shape function, and for the generated structures (their mean g);
+then each pair's Warren-Cowley parameter within --shell Å (the particle's deep amorphous atoms counted), which
+tells the particle's own chemical order (its Pt atoms avoid each other) from a model's exaggeration of it.
 Usage: python benchmarks/aet_pdf.py [GENERATED.extxyz ...] (default: reports/AET-nanoparticle/generated.extxyz)
 """
 import argparse
@@ -15,8 +17,10 @@ from scipy.signal import find_peaks
 from scipy.spatial import ConvexHull
 
 from _util import SHARED_DATA as DATA, print_table
-from ase_dm2.analysis.pdf import partial_rdfs, shape_function
+from ase_dm2.analysis import partial_rdfs, warren_cowley
+from ase_dm2.analysis.pdf import shape_function
 from ase_dm2.io.aet import read_aet_nanoparticle
+from ase_dm2.training.crops import crop_centres
 
 REPORT = Path(__file__).resolve().parent.parent / "reports" / "AET-nanoparticle" / "generated.extxyz"
 
@@ -32,12 +36,13 @@ def main():
     parser.add_argument("--r-max", type=float, default=8.0)
     parser.add_argument("--bins", type=int, default=100)
     parser.add_argument("--prominence", type=float, default=0.1, help="of a peak in g(r) (default 0.1)")
+    parser.add_argument("--shell", type=float, default=3.4, help="first-shell cutoff of the Warren-Cowley parameters")
     args = parser.parse_args()
     particle = read_aet_nanoparticle(DATA / "aet-nanoparticle", amorphous_only=True)
     ours = partial_rdfs(particle, args.r_max, args.bins)
     shape = shape_function(ConvexHull(particle.positions), ours["r"])
-    generated = [partial_rdfs(atoms, args.r_max, args.bins)
-                 for path in args.generated for atoms in ase.io.read(path, index=":")]
+    structures = {f"{path} [{k}]": atoms for path in args.generated for k, atoms in enumerate(ase.io.read(path, ":"))}
+    generated = [partial_rdfs(atoms, args.r_max, args.bins) for atoms in structures.values()]
     r = ours["r"]
     rows = []
     for pair in [k for k in ours if isinstance(k, tuple)] + ["total"]:
@@ -48,6 +53,14 @@ def main():
     print(f"particle: {len(particle)} amorphous atoms, shape function {shape[np.searchsorted(r, 4.8)]:.3f} at 4.8 Å "
           f"and {shape[-1]:.3f} at {r[-1]:.2f} Å; generated: {len(generated)} structures")
     print_table(["pair", "particle, peaks Å (g)", "particle without the shape function", "generated"], rows)
+
+    whole = read_aet_nanoparticle(DATA / "aet-nanoparticle")
+    orders = [("particle", warren_cowley(whole, args.shell, crop_centres(whole, args.shell)))]
+    orders += [(name, warren_cowley(atoms, args.shell)) for name, atoms in structures.items()]
+    pairs = [pair for pair in orders[0][1] if pair[0] <= pair[1]]
+    print(f"\nWarren-Cowley parameters within {args.shell} Å (0 random, 1 no such neighbours, < 0 attraction)")
+    print_table(["structure"] + ["-".join(pair) for pair in pairs],
+                [[name] + [f"{order[pair]:+.2f}" for pair in pairs] for name, order in orders])
 
 
 if __name__ == "__main__":

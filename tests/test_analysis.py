@@ -226,3 +226,20 @@ def test_compare_report_and_cli(tmp_path):
     assert json.loads((tmp_path / "cli" / "report.json").read_text())["reference"] == 3
     assert main(["analyze", str(ref), "--json", str(tmp_path / "a.json")]) == 0
     assert len(json.loads((tmp_path / "a.json").read_text())) == 3
+
+
+def test_warren_cowley_is_minus_one_and_one_in_b2_and_near_zero_in_a_random_fcc_alloy():
+    from ase_dm2.analysis.chemical_order import warren_cowley
+    from ase_dm2.analysis.crystals import b2_cuzr
+
+    ordered = warren_cowley(b2_cuzr().repeat(3), cutoff=3.0)  # first shell: 8 unlike neighbours at 2.82 Å
+    assert ordered[("Cu", "Cu")] == pytest.approx(1.0) and ordered[("Cu", "Zr")] == pytest.approx(-1.0)
+    alloy = bulk("Ni", "fcc", a=3.6, cubic=True).repeat(8)
+    alloy.numbers[np.random.default_rng(0).random(len(alloy)) < 0.3] = 78
+    random = warren_cowley(alloy, cutoff=2.8)
+    assert max(abs(v) for v in random.values()) < 0.05
+    cluster = alloy[alloy.numbers == 78]
+    cluster.pbc = False  # a finite cluster, its interior counted: neighbours still come from everywhere
+    assert warren_cowley(cluster, 2.8, counted=[0, 1])[("Pt", "Pt")] == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="no atoms counted"):
+        warren_cowley(alloy, 2.8, counted=[])

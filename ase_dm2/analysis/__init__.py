@@ -3,6 +3,7 @@ import lazy_loader
 
 __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
     "angles": ["angle_distribution", "bond_angles"],
+    "chemical_order": ["warren_cowley"],
     "coordination": ["coordination_fractions", "coordination_numbers", "silica_defects"],
     "entropy": ["differential_entropy", "overlap", "structure_entropy"],
     "figures": ["structure_figures"],
