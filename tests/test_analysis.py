@@ -14,7 +14,7 @@ from ase_dm2.analysis import (bond_angles, compare, coordination_fractions, diff
                               motif_fractions, nbo_surface_density, overlap, partial_rdfs, pore_radius,
                               silica_defects, silica_rings, structure_entropy, structure_figures, voronoi_analysis,
                               write_report)
-from ase_dm2.analysis.pdf import shape_function
+from ase_dm2.analysis.pdf import first_minimum, shape_function
 from ase_dm2.build import porous_structure
 from ase_dm2.cli import main
 
@@ -65,12 +65,18 @@ def test_voronoi_indices_of_crystals(lattice, index):
 
 @needs_ovito
 def test_metallic_structures_get_voronoi_figures(tmp_path):
-    from ase_dm2.analysis.figures import kind_of
+    from ase_dm2.analysis.chemical_order import warren_cowley
+    from ase_dm2.analysis.figures import kind_of, scalars
 
     alloy = bulk("Ni", "fcc", a=3.6, cubic=True).repeat(3)
     alloy.symbols[::3] = "Pd"  # an AET-like Ni-Pd lattice: plain Voronoi (no radii for these elements)
     figures = structure_figures(alloy, entropy=False)
     assert figures["kind"] == "metallic" and figures["voronoi"]["motifs"] == {"<0,12,0,0>": 1.0}
+    assert 3.6 / np.sqrt(2) < figures["chemical_order"]["cutoff"] < 3.6  # the first shell ends before the second
+    faces = {k: v for k, v in scalars(figures).items() if "faces" in k}
+    assert faces == {"3-edged Voronoi faces": 0.0, "4-edged Voronoi faces": 1.0, "5-edged Voronoi faces": 0.0,
+                     "6-edged Voronoi faces": 0.0}
+    assert scalars(figures)["Warren-Cowley Pd-Pd"] == pytest.approx(warren_cowley(alloy, 3.0)[("Pd", "Pd")])
     assert [kind_of(Atoms(s)) for s in ("CuZr", "NiPdPt", "SiO2", "CH4", "SiOPt")] == \
         ["metallic", "metallic", "silica", "generic", "generic"]
     rattled = alloy.copy()
@@ -184,6 +190,9 @@ def test_finite_cluster_pdf():
     cluster.pbc = False
     rdf = partial_rdfs(cluster)
     assert first_peak(rdf["r"], rdf[("Cu", "Cu")]) == pytest.approx(3.6 / np.sqrt(2), abs=0.05)
+    assert 3.6 / np.sqrt(2) < first_minimum(rdf["r"], rdf["total"]) < 3.6
+    with pytest.raises(ValueError, match="before its first shell"):
+        first_minimum(rdf["r"][:35], rdf["total"][:35])
 
 
 def test_porous_radius_and_nbo_density():

@@ -14,7 +14,8 @@ from ase_dm2.analysis.coordination import SI_O_CUTOFF, silica_defects
 from ase_dm2.analysis.crystals import crystallinity
 from ase_dm2.analysis.distances import js_distance, l1_distance, r_factor
 from ase_dm2.analysis.entropy import descriptors, environment_entropy
-from ase_dm2.analysis.pdf import first_peak, partial_rdfs
+from ase_dm2.analysis.chemical_order import warren_cowley
+from ase_dm2.analysis.pdf import first_minimum, first_peak, partial_rdfs
 from ase_dm2.analysis.rings import silica_rings
 from ase_dm2.analysis.voronoi import DEFAULT_RADII, face_fractions, motif_fractions, voronoi_analysis
 from ase_dm2.density import density_of
@@ -100,6 +101,16 @@ def _voronoi(s: Structure) -> dict:
     return {"motifs": motif_fractions(indices), "faces": face_fractions(indices)}
 
 
+def _chemical_order(s: Structure) -> Optional[dict]:
+    """Warren-Cowley parameters of the like pairs within the first shell (the total g(r)'s first minimum)."""
+    species = sorted(set(s.atoms.get_chemical_symbols()))
+    if len(species) < 2:
+        return None
+    cutoff = first_minimum(s.rdf["r"], s.rdf["total"])
+    alpha = warren_cowley(s.atoms, cutoff)
+    return {"cutoff": cutoff, **{f"{a}-{a}": alpha[(a, a)] for a in species}}
+
+
 def _normalised(values: dict) -> dict:
     total = sum(values.values()) or 1
     return {k: v / total for k, v in values.items()}
@@ -131,7 +142,10 @@ FIGURES = (
                                                                                 max_size=RING_MAX_SIZE).items())},
                   kinds=("silica",), distributions=lambda v: {"rings": (l1_distance, _normalised(v))},
                   plot=plots.plot_rings, plot_name="rings"),
+    FigureOfMerit("chemical_order", _chemical_order, kinds=("metallic",),
+                  scalars=lambda v: {f"Warren-Cowley {pair}": a for pair, a in v.items() if pair != "cutoff"}),
     FigureOfMerit("voronoi", _voronoi, kinds=("metallic",),
+                  scalars=lambda v: {f"{k[1]}-edged Voronoi faces": f for k, f in v["faces"].items()},
                   distributions=lambda v: {"voronoi motifs": (l1_distance, v["motifs"])},
                   plot=plots.plot_voronoi, plot_name="voronoi"),
     FigureOfMerit("minimised_energy", scalars=lambda v: {"energy after minimising (eV/atom)": v}),

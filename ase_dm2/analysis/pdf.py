@@ -69,3 +69,13 @@ def partial_rdfs(atoms, r_max: float = 8.0, bins: int = 100) -> dict:
 def first_peak(r: np.ndarray, g: np.ndarray) -> float:
     """Position of the highest maximum of g(r) (the first peak for glasses' partials)."""
     return float(r[int(np.argmax(g))])
+
+
+def first_minimum(r: np.ndarray, g: np.ndarray) -> float:
+    """End of the first shell: the lowest point of g(r) between 1.15 and 1.6 times its first peak's position
+    (a window, so a split first peak is not taken for two shells)."""
+    peak = first_peak(r, g)
+    window = np.flatnonzero((r >= 1.15 * peak) & (r <= 1.6 * peak))
+    if window.size == 0:
+        raise ValueError(f"g(r) ends at {r[-1]:.2f} Å, before its first shell does (first peak {peak:.2f} Å)")
+    return float(r[window[np.argmin(g[window])]])
