@@ -28,7 +28,7 @@ from ase_dm2.analysis import silica_defects
 from ase_dm2.build import random_structure
 from ase_dm2.density import density_of
 from ase_dm2.io.structures import cooling_rates, read_structures
-from ase_dm2.sampling.samplers import SAMPLERS, default_sampler_name, make_sampler
+from ase_dm2.sampling.samplers import DEFAULT_SAMPLER, SAMPLERS, make_sampler
 from ase_dm2.sampling.schedule import SCHEDULES, NoiseSchedule
 
 
@@ -64,7 +64,7 @@ def main():
     reference = read_structures(sorted((DATA / "a-SiO2").glob("*.dat")), rate_from_name=True)
     density_model = DensityModel.fit(cooling_rates(reference), [density_of(a) for a in reference])
     density = density_model.predict(args.rate)
-    if (args.sampler or default_sampler_name(model)) == "dm2":
+    if (args.sampler or DEFAULT_SAMPLER) == "dm2":
         schedule = NoiseSchedule.named(args.schedule, args.calls, args.noiseless_steps)
         overrides = dict(decay=args.decay, sigma_max=args.sigma_max, window=args.window,
                          window_share=args.window_share)

@@ -123,7 +123,7 @@ def test_samplers_refuse_what_they_cannot_run():
     with pytest.raises(ValueError, match="unknown sampler"):
         make_sampler("ddim", conditioned, 30)
     assert make_sampler(None, blind).name == "dm2" and make_sampler(None, blind).calls == 3000
-    assert make_sampler(None, conditioned).name == "edm"
+    assert make_sampler(None, conditioned).name == "dm2"  # measured better than edm and pc on both systems
     assert make_sampler(None, conditioned, schedule=NoiseSchedule.dm2(30)).name == "dm2"  # a schedule is DM2's
     with pytest.raises(ValueError, match="shapes the dm2 sampler"):
         make_sampler("pc", conditioned, schedule=NoiseSchedule.dm2(30))
@@ -169,7 +169,7 @@ def test_sampler_makes_its_calls_injects_noise_and_follows_the_seed(name):
 
 
 def test_noise_conditioned_dynamics_runs_its_calls_and_equals_a_batch():
-    """run(N) is N calls of the model's sampler; the same seed gives the structure a batch gives it.
+    """run(N) is N calls of the sampler asked for; the same seed gives the structure a batch gives it.
 
     The untrained network's eps does not shrink with sigma, so eps / sigma near sigma_min amplifies float32
     round-off (from the batch's other summation order) a hundredfold a step: two levels down to 0.2 Å here.
@@ -177,7 +177,7 @@ def test_noise_conditioned_dynamics_runs_its_calls_and_equals_a_batch():
     model = noise_model()
     atoms = random_structure("SiO2", n_atoms=45, density=2.2, seed=3)
     start = atoms.copy()
-    dyn = DiffusionDynamics(atoms.copy(), model, rate=1.0, seed=3)
+    dyn = DiffusionDynamics(atoms.copy(), model, rate=1.0, seed=3, sampler="edm")
     dyn.run(7)  # 7 network calls of the edm sampler: 4 noise levels
     assert dyn.sampler.name == "edm" and dyn.nsteps == 4 and dyn.sampler.calls == 7
     DiffusionDynamics(atoms, model, rate=1.0, seed=3, sampler=EDMSampler(3, sigma_min=0.2)).run()
@@ -214,7 +214,7 @@ def test_generate_cli_sampler_options(tmp_path):
     info = ase.io.read(out).info
     assert info["sampler"] == "pc" and info["calls"] == 5
     assert main(["generate", str(conditioned), "--calls", "7"] + args) == 0
-    assert ase.io.read(out).info["sampler"] == "edm"
+    assert ase.io.read(out).info["sampler"] == "dm2"
     out.unlink()
     assert main(["generate", str(blind), "--sampler", "edm", "--calls", "9"] + args) == 2  # sigma-blind
     assert main(["generate", str(conditioned), "--sampler", "edm", "--calls", "2"] + args) == 2  # below the minimum

@@ -9,7 +9,7 @@ def add_schedule_arguments(p):
     validate)."""
     p.add_argument("--sampler", metavar="NAME",
                    help="dm2 (DM2's step, any model), edm (Heun steps with noise churn) or pc (predictor-corrector); "
-                        "edm and pc need a noise-conditioned model (default: edm for those, else dm2)")
+                        "edm and pc need a noise-conditioned model (default: dm2 for every model)")
     p.add_argument("--calls", type=int, help="network calls per sample (default: 3000 for dm2 (300 with "
                                              "--schedule fast), 300 for edm and pc)")
     p.add_argument("--schedule", choices=list(SCHEDULES),
@@ -22,7 +22,7 @@ def add_schedule_arguments(p):
 
 def sampler_from(args, model, calls=None):
     """The sampler the options ask for, with `calls` network calls if given (else --calls, else the default)."""
-    from ase_dm2.sampling.samplers import default_sampler_name, make_sampler
+    from ase_dm2.sampling.samplers import DEFAULT_SAMPLER, make_sampler
     from ase_dm2.sampling.schedule import NoiseSchedule
 
     for option in ("calls", "steps"):
@@ -32,7 +32,7 @@ def sampler_from(args, model, calls=None):
         raise ValueError(f"--calls {args.calls} and --steps {args.steps} disagree; give one of them")
     calls = calls or args.calls or args.steps
     schedule = None  # shaped by --schedule and --noiseless-steps, which make_sampler refuses for edm and pc
-    if (args.sampler or default_sampler_name(model)) == "dm2" or args.schedule or args.noiseless_steps is not None:
+    if (args.sampler or DEFAULT_SAMPLER) == "dm2" or args.schedule or args.noiseless_steps is not None:
         schedule = NoiseSchedule.named(args.schedule or "dm2", calls, args.noiseless_steps)
     return make_sampler(args.sampler, model, None if schedule else calls, schedule)
 

@@ -33,8 +33,8 @@ class DiffusionDynamics(BaseDynamics):
         (run(3000): 2,900 noisy steps from sigma 1.0 to 0.001 Å, then 100 without noise).
     sampler : str or sampler object, optional
         A sampler of ase_dm2.sampling.samplers, or its name ("dm2", "edm", "pc"); a name takes the number of
-        network calls from the first run(). Default: the model's ("edm" for noise-conditioned models, for which
-        run(N) then makes N network calls in fewer sampler steps; "dm2" for the others).
+        network calls from the first run(). Default: DM2's step for every model (edm and pc, which make N calls
+        in fewer sampler steps, gave worse glass on noise-conditioned models too).
     seed : int, optional
         Seed of the injected noise; the same seed and start give the same structure (as in a batch of
         `ase_dm2.sampling.generate`).
@@ -70,7 +70,7 @@ class DiffusionDynamics(BaseDynamics):
         }
 
     def _prepare(self, calls: int):
-        """The sampler (from its name or the model's default, with `calls` network calls) and the engine."""
+        """The sampler (from its name, else DM2's step, with `calls` network calls) and the engine."""
         if not hasattr(self.sampler, "step"):
             self.sampler = make_sampler(self.sampler, self.model, calls)
         if isinstance(self.sampler, DM2Sampler):

@@ -39,7 +39,7 @@ def generate(model, n_atoms: Optional[int] = None, formula_units: Optional[int] 
              refine=None, refine_options: Optional[dict] = None) -> list:
     """`n_samples` generated structures; sample k uses seed + k for its start and its noise.
 
-    `sampler` ("dm2", "edm", "pc"; default the model's) makes `calls` network calls (default: DM2's 3,000, or
+    `sampler` ("dm2", "edm", "pc"; default "dm2") makes `calls` network calls (default: DM2's 3,000, or
     300 for the noise-conditioned samplers); `schedule` sets DM2's sampler exactly. A `rate` more than a decade
     beyond the model's training range is refused unless `extrapolate`. With `batch_size` > 1, that
     many samples share each network call (no trajectory or log then). Every path runs the one denoising engine
