@@ -10,11 +10,11 @@ import numpy as np
 
 from ase_dm2.analysis import plots
 from ase_dm2.analysis.angles import angle_distribution, bond_angles
+from ase_dm2.analysis.chemical_order import warren_cowley
 from ase_dm2.analysis.coordination import SI_O_CUTOFF, silica_defects
 from ase_dm2.analysis.crystals import crystallinity
 from ase_dm2.analysis.distances import js_distance, l1_distance, r_factor
 from ase_dm2.analysis.entropy import descriptors, environment_entropy
-from ase_dm2.analysis.chemical_order import warren_cowley
 from ase_dm2.analysis.pdf import first_minimum, first_peak, partial_rdfs
 from ase_dm2.analysis.rings import silica_rings
 from ase_dm2.analysis.voronoi import DEFAULT_RADII, face_fractions, motif_fractions, voronoi_analysis

@@ -173,8 +173,6 @@ class PCSampler(_LevelSampler):
 SAMPLERS = {"dm2": DM2Sampler, "edm": EDMSampler, "pc": PCSampler}
 NOISE_CONDITIONED = ("edm", "pc")
 DEFAULT_CALLS = {"dm2": 3000, "edm": 300, "pc": 300}  # DM2's protocol; the noise-conditioned samplers' default
-
-
 DEFAULT_SAMPLER = "dm2"  # for every model: on noise-conditioned ones too, edm and pc made worse glass (RESULTS.md)
 
 
