@@ -38,7 +38,8 @@ def main():
     parser.add_argument("--prominence", type=float, default=0.1, help="of a peak in g(r) (default 0.1)")
     parser.add_argument("--shell", type=float, default=3.4, help="first-shell cutoff of the Warren-Cowley parameters")
     args = parser.parse_args()
-    particle = read_aet_nanoparticle(DATA / "aet-nanoparticle", amorphous_only=True)
+    whole = read_aet_nanoparticle(DATA / "aet-nanoparticle")
+    particle = whole[whole.arrays["amorphous"]]
     ours = partial_rdfs(particle, args.r_max, args.bins)
     shape = shape_function(ConvexHull(particle.positions), ours["r"])
     structures = {f"{path} [{k}]": atoms for path in args.generated for k, atoms in enumerate(ase.io.read(path, ":"))}
@@ -54,7 +55,6 @@ def main():
           f"and {shape[-1]:.3f} at {r[-1]:.2f} Å; generated: {len(generated)} structures")
     print_table(["pair", "particle, peaks Å (g)", "particle without the shape function", "generated"], rows)
 
-    whole = read_aet_nanoparticle(DATA / "aet-nanoparticle")
     orders = [("particle", warren_cowley(whole, args.shell, crop_centres(whole, args.shell)))]
     orders += [(name, warren_cowley(atoms, args.shell)) for name, atoms in structures.items()]
     pairs = [pair for pair in orders[0][1] if pair[0] <= pair[1]]
