@@ -76,6 +76,10 @@ def test_metallic_structures_get_voronoi_figures(tmp_path):
     faces = {k: v for k, v in scalars(figures).items() if "faces" in k}
     assert faces == {"3-edged Voronoi faces": 0.0, "4-edged Voronoi faces": 1.0, "5-edged Voronoi faces": 0.0,
                      "6-edged Voronoi faces": 0.0}
+    volume = alloy.get_volume() / len(alloy)
+    assert scalars(figures)["atomic volume Ni (Å3)"] == pytest.approx(volume)
+    assert scalars(figures)["atomic volume Pd (Å3)"] == pytest.approx(volume)
+    assert scalars(figures)["<0,0,12,0> fraction"] == 0.0
     assert scalars(figures)["Warren-Cowley Pd-Pd"] == pytest.approx(warren_cowley(alloy, 3.0)[("Pd", "Pd")])
     assert [kind_of(Atoms(s)) for s in ("CuZr", "NiPdPt", "SiO2", "CH4", "SiOPt")] == \
         ["metallic", "metallic", "silica", "generic", "generic"]
@@ -252,3 +256,18 @@ def test_warren_cowley_is_minus_one_and_one_in_b2_and_near_zero_in_a_random_fcc_
     assert warren_cowley(cluster, 2.8, counted=[0, 1])[("Pt", "Pt")] == pytest.approx(0.0)
     with pytest.raises(ValueError, match="no atoms counted"):
         warren_cowley(alloy, 2.8, counted=[])
+
+
+@needs_ovito
+def test_icosahedral_cluster_counts_its_centre_as_a_full_icosahedron():
+    from ase.cluster import Icosahedron
+
+    from ase_dm2.analysis.figures import FIGURES, Structure
+
+    cluster = Icosahedron("Cu", noshells=3, latticeconstant=3.6)  # 55 atoms: 13 inside the surface shell
+    centre = int(np.argmin(np.linalg.norm(cluster.positions - cluster.positions.mean(axis=0), axis=1)))
+    cluster.symbols[centre] = "Zr"
+    assert tuple(voronoi_analysis(cluster, exclude_surface=False)["indices"][centre]) == (0, 0, 12, 0)
+    voronoi = next(f for f in FIGURES if f.key == "voronoi").compute(Structure(cluster))  # surface excluded
+    assert voronoi["icosahedra"] == pytest.approx(1 / 13)  # the centre among the 13 atoms inside the surface
+    assert voronoi["volumes"]["Zr"] > voronoi["volumes"]["Cu"]  # radical tessellation: the larger radius

@@ -26,6 +26,7 @@ NONMETALS = {"H", "He", "B", "C", "N", "O", "F", "Ne", "Si", "P", "S", "Cl", "Ar
 VDOS_MAX_THZ = 45.0  # one frequency grid for every structure, so curves compare bin by bin
 KINDS = ("silica", "metallic", "generic")
 RING_MAX_SIZE = 10
+ICOSAHEDRON = (0, 0, 12, 0)  # <n3,n4,n5,n6> of a full icosahedron
 
 
 def kind_of(atoms) -> str:
@@ -94,11 +95,22 @@ def _angles(s: Structure) -> dict:
 
 
 def _voronoi(s: Structure) -> dict:
-    """Radical Voronoi with Cu 1.35, Zr 1.55 Å radii for Cu-Zr, plain otherwise; motifs and face fractions."""
+    """Radical Voronoi with Cu 1.35, Zr 1.55 Å radii for Cu-Zr, plain otherwise: motifs, face fractions, the
+    full icosahedra's share (<0,0,12,0>, which DM2 under-represents for Cu-Zr) and each element's mean atomic
+    volume, over the atoms kept (a finite particle's surface excluded)."""
     species = set(s.atoms.get_chemical_symbols())
     voronoi = voronoi_analysis(s.atoms, DEFAULT_RADII if species <= set(DEFAULT_RADII) else None)
-    indices = voronoi["indices"][voronoi["kept"]]
-    return {"motifs": motif_fractions(indices), "faces": face_fractions(indices)}
+    kept = voronoi["kept"]
+    indices, symbols, volumes = voronoi["indices"][kept], voronoi["symbols"][kept], voronoi["volumes"][kept]
+    return {"motifs": motif_fractions(indices), "faces": face_fractions(indices),
+            "icosahedra": float(np.mean(np.all(indices == ICOSAHEDRON, axis=1))),
+            "volumes": {str(e): float(volumes[symbols == e].mean()) for e in sorted(set(symbols))}}
+
+
+def _voronoi_scalars(v: dict) -> dict:
+    return {**{f"{k[1]}-edged Voronoi faces": f for k, f in v["faces"].items()},
+            "<0,0,12,0> fraction": v["icosahedra"],
+            **{f"atomic volume {e} (Å3)": volume for e, volume in v["volumes"].items()}}
 
 
 def _chemical_order(s: Structure) -> Optional[dict]:
@@ -145,8 +157,7 @@ FIGURES = (
     FigureOfMerit("chemical_order", _chemical_order, kinds=("metallic",),
                   scalars=lambda v: {f"Warren-Cowley {pair}": a for pair, a in v.items() if pair != "cutoff"}),
     FigureOfMerit("voronoi", _voronoi, kinds=("metallic",),
-                  scalars=lambda v: {f"{k[1]}-edged Voronoi faces": f for k, f in v["faces"].items()},
-                  distributions=lambda v: {"voronoi motifs": (l1_distance, v["motifs"])},
+                  scalars=_voronoi_scalars, distributions=lambda v: {"voronoi motifs": (l1_distance, v["motifs"])},
                   plot=plots.plot_voronoi, plot_name="voronoi"),
     FigureOfMerit("minimised_energy", scalars=lambda v: {"energy after minimising (eV/atom)": v}),
     FigureOfMerit("moduli", scalars=lambda v: {**{f"{k} (GPa)": v[k] for k in ("K", "G", "E")}, "nu": v["nu"]}),
