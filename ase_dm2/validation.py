@@ -57,7 +57,8 @@ class ValidationSettings:
     nvt_ps: float = 25.0
     npt_ps: float = 25.0
     elastic: bool = True  # with a potential: elastic moduli of every structure
-    tension: Optional[float] = None  # with a potential: pull every structure to this strain (md_figures)
+    tension: Optional[float] = None  # with a potential: pull the refined (else generated) and reference structures
+    # to this strain (md_figures)
     convergence: tuple = ()  # refinement lengths L (L ps NVT + L ps NPT) of the convergence table, e.g. (0, 2, 5)
     entropy: bool = True
     seed: int = 0
@@ -220,13 +221,16 @@ def validate(model, references, out_dir, settings: ValidationSettings = None, po
         refined = refine_many(generated, potential, nvt_ps=settings.nvt_ps, npt_ps=settings.npt_ps,
                               progress=progress)
         _write(out_dir / "refined.extxyz", refined)
-    measure = None
+    measure = unpulled = None
     if potential is not None:
         from ase_dm2.md import md_figures
 
         measure = md_figures(potential, elastic=settings.elastic, tension=settings.tension)
-    measured = {label: measure_structures(structures, settings.entropy, measure, progress, f"analysing {label}")
-                for label, structures in (("generated", generated), ("refined", refined), ("reference", references))
+        # DM2 pulls the refined structures (Fig. 5d): the as-generated ones are not pulled when refined ones exist
+        unpulled = md_figures(potential, elastic=settings.elastic) if refined is not None else measure
+    measured = {label: measure_structures(structures, settings.entropy, how, progress, f"analysing {label}")
+                for label, structures, how in (("generated", generated, unpulled), ("refined", refined, measure),
+                                               ("reference", references, measure))
                 if structures is not None}
     summary = compare_measured(measured)
     summary["crystals"] = crystal_baselines(references[0])
@@ -266,6 +270,7 @@ def validate(model, references, out_dir, settings: ValidationSettings = None, po
                   + (", elastic moduli after minimising positions and six ±0.5 % strains (Hill averages)"
                      if settings.elastic else "")
                   + (f", true stress-strain curves pulling along z to {settings.tension:g} strain at 1e9 1/s and 300 K"
+                     + (" (refined and reference structures)" if refined is not None else "")
                      if settings.tension else "") + f", under the {_potential_name(potential)} potential.", ""]
     lines += [markdown(summary).split("\n", 1)[1].replace("## ", "### "),
               "Plots (generated red" + (", refined orange" if refined is not None else "") + ", reference blue): "

@@ -253,7 +253,7 @@ def test_validate_reports_every_figure_before_and_after_refinement(tmp_path):
     out = tmp_path / "report"
     assert main(["validate", "a-SiO2", "-o", str(out), "--reference", str(tmp_path / "references.extxyz"),
                  "--atoms", "60", "--samples", "2", "--steps", "5", "--no-entropy", "--nvt-ps", "0.05", "--npt-ps",
-                 "0.05", "--convergence", "0", "0.02", "0.05"]) == 0
+                 "0.05", "--convergence", "0", "0.02", "0.05", "--tension", "0.002"]) == 0
     report = json.loads((out / "report.json").read_text())
     generated, refined = ase.io.read(out / "generated.extxyz", ":"), ase.io.read(out / "refined.extxyz", ":")
     assert len(generated) == len(refined) == 2 and all(a.info["md_ps"] == 0.1 for a in refined)
@@ -273,6 +273,11 @@ def test_validate_reports_every_figure_before_and_after_refinement(tmp_path):
     text = (out / "report.md").read_text()
     assert "| 0.02 + 0.02 |" in text and "| simulations (sim vs sim) |" in text and "refined orange" in text
     assert "| energy after minimising (eV/atom) |" in text
+    pulled = {label: mean is not None for label, (mean, _) in scalars["max tensile stress (GPa)"].items()}
+    assert pulled == {"generated": False, "refined": True, "reference": True}  # DM2 pulls the refined structures
+    assert 0 <= scalars["strain at max stress"]["refined"][0] <= 0.0021
+    assert (out / "comparison" / "tension.png").is_file()  # the pulled sets' curves
+    assert "(refined and reference structures)" in text
 
 
 def test_compare_refine_reports_the_generated_structures_before_and_after(tmp_path):

@@ -138,11 +138,12 @@ def markdown(summary: dict) -> str:
 
 
 def plot_comparison(summary: dict, out_dir) -> list:
-    """One PNG per plotted figure of merit that every structure of the comparison has; returns the paths."""
-    sets = summary["figures"]
+    """One PNG per plotted figure of merit, of the sets whose every structure has it (the references among them:
+    e.g. only refined and reference structures are pulled in tension); returns the paths."""
     written = []
     for figure in FIGURES:
-        if figure.plot and all(figure.key in f for fs in sets.values() for f in fs):
+        sets = {name: fs for name, fs in summary["figures"].items() if fs and all(figure.key in f for f in fs)}
+        if figure.plot and "reference" in sets:
             values = {name: [f[figure.key] for f in fs] for name, fs in sets.items()}
             written.append(save_figure(figure.plot(values, summary), Path(out_dir) / f"{figure.plot_name}.png"))
     return written
