@@ -57,8 +57,7 @@ class ValidationSettings:
     nvt_ps: float = 25.0
     npt_ps: float = 25.0
     elastic: bool = True  # with a potential: elastic moduli of every structure
-    tension: Optional[float] = None  # with a potential: pull the refined (else generated) and reference structures
-    # to this strain (md_figures)
+    tension: Optional[float] = None  # with a potential: pull refined (else generated) and references to this strain
     convergence: tuple = ()  # refinement lengths L (L ps NVT + L ps NPT) of the convergence table, e.g. (0, 2, 5)
     entropy: bool = True
     seed: int = 0
