@@ -48,7 +48,7 @@ def add_parser(subparsers):
     md.add_argument("--tension", type=float, metavar="STRAIN",
                     help="also pull the refined (with --no-refine the generated) and reference structures along z to "
                          "this strain at 1e9 1/s and 300 K (DM2's Fig. 5d): stress-strain curves and the highest "
-                         "stress (10 minutes per 2,000 Cu-Zr atoms to 0.2)")
+                         "stress (about 20 minutes per 2,000 Cu-Zr atoms to 0.2)")
     md.add_argument("--convergence", type=float, nargs="+", metavar="L",
                     help="also tabulate the figures after L ps NVT + L ps NPT for each L, e.g. 0 2 5 10 25")
     p.add_argument("--no-entropy", action="store_true", help="skip QUESTS entropy and overlap")

@@ -20,8 +20,8 @@ def md_figures(potential, minimised_energy: bool = True, elastic: bool = False, 
     3,000 atoms);
     vdos: the vibrational DOS on the comparison grid, heat capacity and imaginary modes (minutes per structure);
     tension: pull the cell along z to this strain at `strain_rate` (1/s; 1e9 and 300 K as DM2's Fig. 5d): the
-    true stress-strain curve (at most TENSION_POINTS points), the highest stress and its strain (about 10 minutes
-    per 2,000 Cu-Zr atoms to 0.2 at 1e9 1/s).
+    true stress-strain curve (at most TENSION_POINTS points), the highest stress and its strain (17-22 minutes
+    per 2,000 Cu-Zr atoms to 0.2 at 1e9 1/s on one shared core).
     """
     if tension is not None and not tension > 0:
         raise ValueError(f"the tension test needs a positive strain, got {tension}")
