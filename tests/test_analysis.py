@@ -93,6 +93,28 @@ def test_metallic_structures_get_voronoi_figures(tmp_path):
     assert "![voronoi](voronoi.png)" in report.read_text()
 
 
+@needs_ovito
+def test_figures_count_the_marked_atoms_with_the_others_as_their_neighbours():
+    from ase_dm2.analysis.entropy import descriptors
+    from ase_dm2.analysis.figures import scalars
+
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True).repeat(3)
+    atoms.symbols[::2] = "Ni"
+    marked = np.arange(len(atoms)) % 3 == 0
+    atoms.set_array("amorphous", marked)
+    x = descriptors([atoms])
+    whole = atoms.copy()
+    del whole.arrays["amorphous"]
+    np.testing.assert_allclose(x, descriptors([whole])[marked])
+    assert not np.allclose(x, descriptors([atoms[marked]]))  # removed neighbours would change every environment
+    figures = structure_figures(atoms, entropy=False)
+    assert figures["atoms"] == marked.sum() and figures["formula"] == atoms[marked].get_chemical_formula()
+    assert scalars(figures)["atomic volume Cu (Å3)"] == pytest.approx(3.6 ** 3 / 4)  # not the larger cells alone
+    atoms.arrays["amorphous"][:] = False
+    with pytest.raises(ValueError, match="marks no atom"):
+        structure_figures(atoms, entropy=False)
+
+
 def test_figures_are_defined_once_and_measured_ones_come_from_the_caller():
     from ase_dm2.analysis.figures import FIGURES, MEASURED, distributions, scalars
 

@@ -16,6 +16,7 @@ from quests.descriptor import get_descriptors
 from quests.entropy import delta_entropy, entropy
 from threadpoolctl import threadpool_limits
 
+from ase_dm2.analysis.region import region_mask
 from ase_dm2.runtime import torch_threads_kept
 
 K_NEIGHBORS = 32
@@ -35,9 +36,15 @@ def quests_quietly():
 
 
 def descriptors(structures, k: int = K_NEIGHBORS, cutoff: float = CUTOFF) -> np.ndarray:
-    """QUESTS descriptors of all atoms of the given structures, stacked."""
+    """QUESTS descriptors of the given structures' atoms, stacked: of the marked atoms only where a structure marks
+    some (analysis.region), their environments taken in the whole structure."""
+    out = []
     with quests_quietly():
-        return get_descriptors(list(structures), k=k, cutoff=cutoff)
+        for atoms in structures:
+            x = get_descriptors([atoms], k=k, cutoff=cutoff)
+            mask = region_mask(atoms)
+            out.append(x if mask is None else x[mask])
+    return np.concatenate(out)
 
 
 def environment_entropy(x: np.ndarray, bandwidth: float = BANDWIDTH) -> float:

@@ -16,6 +16,7 @@ from ase_dm2.analysis.crystals import crystallinity
 from ase_dm2.analysis.distances import js_distance, l1_distance, r_factor
 from ase_dm2.analysis.entropy import descriptors, environment_entropy
 from ase_dm2.analysis.pdf import first_minimum, first_peak, partial_rdfs
+from ase_dm2.analysis.region import region_atoms, region_mask
 from ase_dm2.analysis.rings import silica_rings
 from ase_dm2.analysis.voronoi import DEFAULT_RADII, face_fractions, motif_fractions, voronoi_analysis
 from ase_dm2.density import density_of
@@ -40,10 +41,13 @@ def kind_of(atoms) -> str:
 
 
 class Structure:
-    """One structure with what several figures share, each computed once when first asked for."""
+    """One structure with what several figures share, each computed once when first asked for: `atoms` are the
+    atoms its figures count (analysis.region), `whole` the structure they sit in."""
 
     def __init__(self, atoms, environments=None):
-        self.atoms = atoms
+        self.whole = atoms
+        self.mask = region_mask(atoms)
+        self.atoms = region_atoms(atoms)
         self.kind = kind_of(atoms)
         if environments is not None:
             self.environments = environments
@@ -54,8 +58,8 @@ class Structure:
 
     @cached_property
     def environments(self):
-        """QUESTS descriptors of every atom."""
-        return descriptors([self.atoms])
+        """QUESTS descriptors of the counted atoms, in the whole structure."""
+        return descriptors([self.whole])
 
 
 @dataclass(frozen=True)
@@ -97,10 +101,10 @@ def _angles(s: Structure) -> dict:
 def _voronoi(s: Structure) -> dict:
     """Radical Voronoi with Cu 1.35, Zr 1.55 Å radii for Cu-Zr, plain otherwise: motifs, face fractions, the
     full icosahedra's share (<0,0,12,0>, which DM2 under-represents for Cu-Zr) and each element's mean atomic
-    volume, over the atoms kept (a finite particle's surface excluded)."""
-    species = set(s.atoms.get_chemical_symbols())
-    voronoi = voronoi_analysis(s.atoms, DEFAULT_RADII if species <= set(DEFAULT_RADII) else None)
-    kept = voronoi["kept"]
+    volume, over the counted atoms kept (a finite particle's surface excluded), tessellated in the whole structure."""
+    species = set(s.whole.get_chemical_symbols())
+    voronoi = voronoi_analysis(s.whole, DEFAULT_RADII if species <= set(DEFAULT_RADII) else None)
+    kept = voronoi["kept"] if s.mask is None else voronoi["kept"] & s.mask
     indices, symbols, volumes = voronoi["indices"][kept], voronoi["symbols"][kept], voronoi["volumes"][kept]
     return {"motifs": motif_fractions(indices), "faces": face_fractions(indices),
             "icosahedra": float(np.mean(np.all(indices == ICOSAHEDRON, axis=1))),
@@ -186,7 +190,7 @@ def structure_figures(atoms, entropy: bool = True, environments=None, measured: 
     if unknown:
         raise ValueError(f"unknown measured figure(s) {sorted(unknown)}: the measured figures are {list(MEASURED)}")
     structure = Structure(atoms, environments)
-    figures = {"kind": structure.kind, "atoms": len(atoms), "formula": atoms.get_chemical_formula()}
+    figures = {"kind": structure.kind, "atoms": len(structure.atoms), "formula": structure.atoms.get_chemical_formula()}
     for figure in FIGURES:
         if figure.compute is None or structure.kind not in figure.kinds or (figure.needs_entropy and not entropy):
             continue

@@ -69,7 +69,7 @@ def _references(args, preset):
     if pattern == "aet-nanoparticle":
         if not (root / pattern).is_dir():
             raise FileNotFoundError(f"no nanoparticle data at {root / pattern}; set ASE_DM2_SHARED_DATA")
-        return [read_aet_nanoparticle(root / pattern, amorphous_only=True)]
+        return [read_aet_nanoparticle(root / pattern)]  # amorphous atoms counted, crystalline grains their neighbours
     files = sorted(root.glob(pattern))
     if not files:
         raise FileNotFoundError(f"no reference files {root / pattern}; set ASE_DM2_SHARED_DATA to the shared data "

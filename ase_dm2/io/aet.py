@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
+from ase_dm2.conventions import REGION_KEY
+
 TYPE_SYMBOLS = {1: "Ni", 2: "Pd", 3: "Pt"}
 AMORPHOUS_SROP = 0.5  # scaled bond-orientational order below this marks an amorphous atom (the authors' criterion)
 
@@ -40,12 +42,12 @@ def read_aet_nanoparticle(folder, amorphous_only: bool = False) -> Atoms:
         atoms.set_array("aet_voronoi", _load(folder, voronoi.name, "voro_ind_atoms")[:, 2:6].astype(int))
     order = folder / "scaled_boo_amorphous_region.mat"
     if order.is_file():
-        atoms.set_array("amorphous", _load(folder, order.name, "scaled_SROP").ravel() < AMORPHOUS_SROP)
+        atoms.set_array(REGION_KEY, _load(folder, order.name, "scaled_SROP").ravel() < AMORPHOUS_SROP)
     atoms.info["source"] = str(folder)
     if amorphous_only:
-        if "amorphous" not in atoms.arrays:
+        if REGION_KEY not in atoms.arrays:
             raise FileNotFoundError(f"{order} is missing: it marks the amorphous atoms")
-        atoms = atoms[atoms.arrays["amorphous"]]
+        atoms = atoms[atoms.arrays[REGION_KEY]]
     return atoms
 
 

@@ -10,9 +10,8 @@ environments and can generate periodic bulk.
 import numpy as np
 from scipy.spatial import ConvexHull
 
+from ase_dm2.conventions import REGION_KEY
 from ase_dm2.density import G_PER_CM3
-
-AMORPHOUS_KEY = "amorphous"
 
 
 def surface_depth(positions: np.ndarray) -> np.ndarray:
@@ -25,8 +24,8 @@ def surface_depth(positions: np.ndarray) -> np.ndarray:
 def crop_centres(atoms, margin: float) -> np.ndarray:
     """Indices of atoms whose environments count in the loss: deep enough inside, amorphous if marked."""
     eligible = surface_depth(atoms.positions) > margin
-    if AMORPHOUS_KEY in atoms.arrays:
-        eligible &= atoms.arrays[AMORPHOUS_KEY].astype(bool)
+    if REGION_KEY in atoms.arrays:
+        eligible &= atoms.arrays[REGION_KEY].astype(bool)
     centres = np.flatnonzero(eligible)
     if centres.size == 0:
         raise ValueError(f"no atom lies {margin} Å inside the structure; it is too small to crop")
