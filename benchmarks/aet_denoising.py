@@ -40,6 +40,8 @@ def main():
     parser.add_argument("--crops", type=int, default=30, help="crops whose loss atoms are compared")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    if args.crops < 1:
+        parser.error(f"--crops must be at least 1 (the errors are compared on the crops' loss atoms), got {args.crops}")
     configure_runtime(args.threads)
     model = load_model(args.model).eval()
     settings = model.provenance.get("settings", {})

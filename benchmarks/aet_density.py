@@ -65,7 +65,7 @@ def main():
     interior = np.linalg.norm(particle.positions - centre, axis=1) < args.radius
     measured = packing(particle.positions, 4 / 3 * np.pi * args.radius**3, counted=interior)
     rows = [["particle interior", *(f"{v:.3f}" for v in measured.values()), "-"]]
-    reference = descriptors([read_aet_nanoparticle(DATA / "aet-nanoparticle", amorphous_only=True)])
+    reference = descriptors([particle])  # its amorphous atoms, in the whole particle (analysis.region)
     model = load_model(args.model)
     composition = load_model("AET-nanoparticle").provenance["composition"]  # the amorphous region's, rounded
     target = measured["density"]
