@@ -172,7 +172,8 @@ def test_noise_conditioned_dynamics_runs_its_calls_and_equals_a_batch():
     """run(N) is N calls of the sampler asked for; the same seed gives the structure a batch gives it.
 
     The untrained network's eps does not shrink with sigma, so eps / sigma near sigma_min amplifies float32
-    round-off (from the batch's other summation order) a hundredfold a step: two levels down to 0.2 Å here.
+    round-off (from the batch's other summation order) a hundredfold a step: two levels down to 0.2 Å here, equal
+    to 1e-3 Å (an AMD EPYC differed by 1.005e-4 Å; another seed moves atoms by tenths of an Å).
     """
     model = noise_model()
     atoms = random_structure("SiO2", n_atoms=45, density=2.2, seed=3)
@@ -183,7 +184,7 @@ def test_noise_conditioned_dynamics_runs_its_calls_and_equals_a_batch():
     DiffusionDynamics(atoms, model, rate=1.0, seed=3, sampler=EDMSampler(3, sigma_min=0.2)).run()
     batch = [random_structure("SiO2", n_atoms=45, density=2.2, seed=k) for k in range(2, 4)]
     denoise(batch, model, EDMSampler(3, sigma_min=0.2), [2, 3], [1.0, 1.0], progress=False)
-    np.testing.assert_allclose(batch[1].positions, atoms.positions, atol=1e-4)
+    np.testing.assert_allclose(batch[1].positions, atoms.positions, atol=1e-3)
     assert np.abs(atoms.positions - start.positions).max() > 0.1
     with pytest.raises(ValueError, match="leave out schedule="):
         DiffusionDynamics(atoms, model, rate=1.0, schedule=NoiseSchedule.dm2(5), sampler="edm")
