@@ -16,7 +16,7 @@ from ase_dm2.analysis.crystals import crystallinity
 from ase_dm2.analysis.distances import js_distance, l1_distance, r_factor
 from ase_dm2.analysis.entropy import descriptors, environment_entropy
 from ase_dm2.analysis.pdf import first_minimum, first_peak, partial_rdfs
-from ase_dm2.analysis.region import region_atoms, region_mask
+from ase_dm2.analysis.region import region_mask
 from ase_dm2.analysis.rings import silica_rings
 from ase_dm2.analysis.voronoi import DEFAULT_RADII, face_fractions, motif_fractions, voronoi_analysis
 from ase_dm2.density import density_of
@@ -47,7 +47,7 @@ class Structure:
     def __init__(self, atoms, environments=None):
         self.whole = atoms
         self.mask = region_mask(atoms)
-        self.atoms = region_atoms(atoms)
+        self.atoms = atoms if self.mask is None else atoms[self.mask]
         self.kind = kind_of(atoms)
         if environments is not None:
             self.environments = environments

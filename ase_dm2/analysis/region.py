@@ -22,8 +22,3 @@ def region_mask(atoms) -> Optional[np.ndarray]:
                          "or delete the array to analyse all")
     return None if mask.all() else mask
 
-
-def region_atoms(atoms):
-    """The marked atoms alone (for pair statistics), or the structure itself where every atom counts."""
-    mask = region_mask(atoms)
-    return atoms if mask is None else atoms[mask]
