@@ -11,9 +11,14 @@ For each --sigmas, the particle is noised once (fixed seed) and the model predic
 - the same one-shot denoise per pair of element groups: how much it lengthens each pair's first-shell pairs on
   average (denoised minus clean). The particle's Pt atoms avoid each other; a bias on Pt-Pt pairs alone is how a
   model turns that into Pt-Pt first shells emptier than the particle's.
-Usage: python benchmarks/aet_denoising.py [--model AET-nanoparticle] [--sigmas 0.05 0.1 0.2 0.35 0.5] [--crops 30]
+Then, for all the models together, the error on every deep amorphous atom of the whole particle over --noise-seeds
+draws (mean ± standard error), and each model's paired difference from the first (the same draws): the figure a
+model must lower to replace the bundled one.
+Usage: python benchmarks/aet_denoising.py [--model AET-nanoparticle [MODEL ...]] [--sigmas 0.05 0.1 0.2 0.35 0.5]
+[--crops 30] [--noise-seeds 4]
 """
 import argparse
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -33,24 +38,66 @@ def predicted_noise(model, atoms, sigma: float) -> np.ndarray:
         return model(model.graph([atoms], None, [sigma])).double().cpu().numpy()
 
 
+def deep_errors(model, particle, counted, sigmas, seeds) -> np.ndarray:
+    """(sigmas, seeds) mean squared error per coordinate on the counted atoms of the whole particle."""
+    errors = np.empty((len(sigmas), len(seeds)))
+    for i, sigma in enumerate(sigmas):
+        for j, seed in enumerate(seeds):
+            copy, noise = noisy(particle, sigma, seed)
+            errors[i, j] = np.mean((predicted_noise(model, copy, sigma)[counted] - noise[counted]) ** 2)
+    return errors
+
+
+def mean_se(values) -> str:
+    values = np.asarray(values)
+    se = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else float("nan")
+    return f"{values.mean():.5g} ± {se:.2g}"
+
+
+def short_name(model: str) -> str:
+    """A bundled model's name, or a model file's folder (runs/NAME/model.safetensors -> NAME)."""
+    path = Path(model)
+    return path.parent.name or path.stem if path.suffix else model
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="AET-nanoparticle", help="bundled name or model file")
+    parser.add_argument("--model", nargs="+", default=["AET-nanoparticle"],
+                        help="bundled names or model files; the first is the baseline of the paired differences")
     parser.add_argument("--sigmas", type=float, nargs="+", default=[0.05, 0.1, 0.2, 0.35, 0.5])
     parser.add_argument("--crops", type=int, default=30, help="crops whose loss atoms are compared")
+    parser.add_argument("--noise-seeds", type=int, default=4, help="noise draws of the whole-particle error")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     if args.crops < 1:
         parser.error(f"--crops must be at least 1 (the errors are compared on the crops' loss atoms), got {args.crops}")
+    if args.noise_seeds < 1:
+        parser.error(f"--noise-seeds must be at least 1, got {args.noise_seeds}")
     configure_runtime(args.threads)
-    model = load_model(args.model).eval()
+    particle = read_aet_nanoparticle(DATA / "aet-nanoparticle")
+    seeds = range(1, args.noise_seeds + 1)
+    deep = {}
+    for name in args.model:
+        model = load_model(name).eval()
+        counted = one_model(name, model, particle, args.sigmas, args.crops)
+        deep[name] = deep_errors(model, particle, counted, args.sigmas, seeds)
+    print(f"\nMean squared error per coordinate on all deep amorphous atoms of the whole particle, "
+          f"{args.noise_seeds} noise draws (mean ± standard error; differences paired draw by draw)")
+    first, label = args.model[0], {name: short_name(name) for name in args.model}
+    headers = ["sigma Å"] + list(label.values()) + [f"{label[name]} - {label[first]}" for name in args.model[1:]]
+    print_table(headers, [[f"{sigma:g}"] + [mean_se(deep[name][i]) for name in args.model]
+                          + [mean_se(deep[name][i] - deep[first][i]) for name in args.model[1:]]
+                          for i, sigma in enumerate(args.sigmas)])
+
+
+def one_model(name, model, particle, sigmas, n_crops) -> np.ndarray:
+    """Print the model's tables for one noise draw; return the mask of deep amorphous atoms."""
     settings = model.provenance.get("settings", {})
     radius, margin = settings.get("crop_radius") or 14.0, settings.get("crop_margin", 5.0)
-    particle = read_aet_nanoparticle(DATA / "aet-nanoparticle")
     deep = crop_centres(particle, margin)
     counted = np.zeros(len(particle), bool)
     counted[deep] = True
-    centres = np.random.default_rng(0).choice(deep, min(args.crops, len(deep)), replace=False)
+    centres = np.random.default_rng(0).choice(deep, min(n_crops, len(deep)), replace=False)
     pairs = np.array(sorted(cKDTree(particle.positions).query_pairs(FIRST_SHELL)))
     pairs = pairs[counted[pairs[:, 0]] & counted[pairs[:, 1]]]
 
@@ -63,7 +110,7 @@ def main():
     kinds = np.array(["-".join(sorted(pair)) for pair in zip(symbols[pairs[:, 0]], symbols[pairs[:, 1]])])
     kind_names = sorted(set(kinds))
     rows, per_pair = [], []
-    for sigma in args.sigmas:
+    for sigma in sigmas:
         copy, noise = noisy(particle, sigma, seed=1)
         copy.set_array("particle_index", np.arange(len(copy)))  # carried into each crop
         whole = predicted_noise(model, copy, sigma)
@@ -78,13 +125,15 @@ def main():
                      f"{clean.mean():.3f} / {before.mean():.3f} / {after.mean():.3f}",
                      f"{clean[short].mean():.3f} / {before[short].mean():.3f} / {after[short].mean():.3f}"])
         per_pair.append([f"{sigma:g}"] + [f"{np.mean(after[kinds == k] - clean[kinds == k]):+.3f}" for k in kind_names])
-    print(f"{args.model} on the particle: {counted.sum()} deep amorphous atoms, {len(pairs)} of their pairs within "
+    print(f"{name} on the particle: {counted.sum()} deep amorphous atoms, {len(pairs)} of their pairs within "
           f"{FIRST_SHELL} Å ({short.sum()} within {SHORT} Å); crops of {radius:g} Å, margin {margin:g} Å")
     print_table(["sigma Å", "sigma² (no change)", "MSE, crops", "MSE, whole particle",
                  f"pairs < {FIRST_SHELL} Å: clean / noisy / denoised", f"pairs < {SHORT} Å: clean / noisy / denoised"],
                 rows)
     print(f"\nOne denoise step, pairs < {FIRST_SHELL} Å lengthened on average by (Å); clean mean length in the header")
     print_table(["sigma Å"] + [f"{k} ({clean[kinds == k].mean():.3f})" for k in kind_names], per_pair)
+    print()
+    return counted
 
 
 if __name__ == "__main__":
