@@ -2,6 +2,8 @@
 import argparse
 import time
 
+import numpy as np
+
 from ase_dm2.paths import shared_data
 
 SHARED_DATA = shared_data()
@@ -75,3 +77,14 @@ def print_table(headers, rows) -> None:
     print("-" * len(line))
     for row in rows:
         print("  ".join(f"{v:>{w}}" for v, w in zip(row, widths)))
+
+
+def standard_error(values) -> float:
+    """Standard error of the mean of `values` (nan for a single value)."""
+    values = np.asarray(values, dtype=float)
+    return float(values.std(ddof=1) / np.sqrt(values.size)) if values.size > 1 else float("nan")
+
+
+def mean_and_error(values, digits: int = 6) -> str:
+    """'mean ± standard error' with `digits` significant digits for the mean."""
+    return f"{np.mean(values):.{digits}g} ± {standard_error(values):.2g}"

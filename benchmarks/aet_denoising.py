@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
-from _util import SHARED_DATA as DATA, print_table
+from _util import SHARED_DATA as DATA, mean_and_error, print_table
 from ase_dm2 import configure_runtime, load_model
 from ase_dm2.io.aet import read_aet_nanoparticle
 from ase_dm2.training.crops import crop_centres, spherical_crop
@@ -46,12 +46,6 @@ def deep_errors(model, particle, counted, sigmas, seeds) -> np.ndarray:
             copy, noise = noisy(particle, sigma, seed)
             errors[i, j] = np.mean((predicted_noise(model, copy, sigma)[counted] - noise[counted]) ** 2)
     return errors
-
-
-def mean_se(values) -> str:
-    values = np.asarray(values)
-    se = values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else float("nan")
-    return f"{values.mean():.5g} ± {se:.2g}"
 
 
 def short_name(model: str) -> str:
@@ -85,8 +79,8 @@ def main():
           f"{args.noise_seeds} noise draws (mean ± standard error; differences paired draw by draw)")
     first, label = args.model[0], {name: short_name(name) for name in args.model}
     headers = ["sigma Å"] + list(label.values()) + [f"{label[name]} - {label[first]}" for name in args.model[1:]]
-    print_table(headers, [[f"{sigma:g}"] + [mean_se(deep[name][i]) for name in args.model]
-                          + [mean_se(deep[name][i] - deep[first][i]) for name in args.model[1:]]
+    print_table(headers, [[f"{sigma:g}"] + [mean_and_error(deep[name][i], 5) for name in args.model]
+                          + [mean_and_error(deep[name][i] - deep[first][i], 5) for name in args.model[1:]]
                           for i, sigma in enumerate(args.sigmas)])
 
 

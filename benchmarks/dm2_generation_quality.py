@@ -20,9 +20,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
-from _util import SHARED_DATA as DATA, print_table
+from _util import SHARED_DATA as DATA, mean_and_error, print_table
 from ase_dm2 import DensityModel, DiffusionDynamics, load_model, configure_runtime
 from ase_dm2.analysis import silica_defects
 from ase_dm2.build import random_structure
@@ -30,12 +28,6 @@ from ase_dm2.density import density_of
 from ase_dm2.io.structures import cooling_rates, read_structures
 from ase_dm2.sampling.samplers import DEFAULT_SAMPLER, SAMPLERS, make_sampler
 from ase_dm2.sampling.schedule import SCHEDULES, NoiseSchedule
-
-
-def mean_and_error(values) -> str:
-    values = np.asarray(values, dtype=float)
-    error = values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else float("nan")
-    return f"{values.mean():.6g} ± {error:.2g}"
 
 
 def main():

@@ -15,12 +15,8 @@ import json
 import ase.io
 import numpy as np
 
-from _util import print_table
+from _util import mean_and_error, print_table, standard_error
 from ase_dm2.analysis.figures import scalars, structure_figures
-
-
-def mean_se(values: np.ndarray) -> tuple:
-    return values.mean(), (values.std(ddof=1) / np.sqrt(values.size) if values.size > 1 else float("nan"))
 
 
 def main():
@@ -40,10 +36,10 @@ def main():
     for label in sorted(set(reference) & set(figures_a[0])):
         value_a = np.array([f[label] for f in figures_a])
         value_b = np.array([f[label] for f in figures_b])
-        closer, se = mean_se(np.abs(value_b - reference[label]) - np.abs(value_a - reference[label]))
-        rows.append([label, f"{reference[label]:.4g}", "{:.4g} ± {:.2g}".format(*mean_se(value_a)),
-                     "{:.4g} ± {:.2g}".format(*mean_se(value_b)), f"{closer:+.3g} ± {se:.2g}"
-                     + (" *" if abs(closer) > 2 * se else "")])
+        closer = np.abs(value_b - reference[label]) - np.abs(value_a - reference[label])
+        se = standard_error(closer)
+        rows.append([label, f"{reference[label]:.4g}", mean_and_error(value_a, 4), mean_and_error(value_b, 4),
+                     f"{closer.mean():+.3g} ± {se:.2g}" + (" *" if abs(closer.mean()) > 2 * se else "")])
     print(f"{len(a)} pairs; distance to the reference, B minus A (negative: B closer; * beyond 2 standard errors)")
     print_table(["figure", "reference", "A", "B", "B - A distance"], rows)
 
