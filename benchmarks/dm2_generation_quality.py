@@ -11,7 +11,7 @@ O twofold 97.5 % for 300 atoms at 1 K/ps. Usage:
   python benchmarks/dm2_generation_quality.py [--checkpoint PT_OR_MODEL] [--atoms 300] [--rate 1]
       [--sampler dm2|edm|pc] [--calls N] [--samples 2] [--first-seed 0] [--overlap] [--energy]
       [--schedule dm2|fast] [--noiseless-steps N] [--decay linear|geometric|cosine|window] [--sigma-max 1.0]
-      [--window 0.7 0.3] [--window-share 0.8] [-o samples.extxyz]
+      [--window 0.7 0.3] [--window-share 0.8] [--told matched|rms|top] [-o samples.extxyz]
 The schedule options shape the dm2 sampler (e.g. --schedule fast, or --calls 300 --noiseless-steps 40);
 options left out keep the named schedule's values.
 """
@@ -26,7 +26,7 @@ from ase_dm2.analysis import silica_defects
 from ase_dm2.build import random_structure
 from ase_dm2.density import density_of
 from ase_dm2.io.structures import cooling_rates, read_structures
-from ase_dm2.sampling.samplers import DEFAULT_SAMPLER, SAMPLERS, make_sampler
+from ase_dm2.sampling.samplers import DEFAULT_SAMPLER, SAMPLERS, DM2Sampler, make_sampler
 from ase_dm2.sampling.schedule import SCHEDULES, NoiseSchedule
 
 
@@ -48,6 +48,8 @@ def main():
     parser.add_argument("--sigma-max", type=float, help="first step's noise in Å")
     parser.add_argument("--window", type=float, nargs=2, metavar=("UPPER", "LOWER"), help="window decay's range, Å")
     parser.add_argument("--window-share", type=float, help="window decay's fraction of noisy steps in the window")
+    parser.add_argument("--told", choices=list(DM2Sampler.TOLD),
+                        help="dm2 sampler: the noise level told a noise-conditioned model (default: matched)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("-o", "--output", help="write the samples here (extxyz)")
     args = parser.parse_args()
@@ -62,6 +64,8 @@ def main():
                          window_share=args.window_share)
         schedule = replace(schedule, **{k: v for k, v in overrides.items() if v is not None})
         sampler = make_sampler("dm2", model, schedule=schedule)
+        if args.told:
+            sampler = DM2Sampler(schedule, told=args.told, mixture=sampler.mixture)
     else:
         sampler = make_sampler(args.sampler, model, args.calls)
     columns = ["seed", "Si 4-fold %", "O 2-fold %"]

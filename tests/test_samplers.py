@@ -1,4 +1,7 @@
 """Noise-level conditioning, the training objectives that go with it, and the samplers that use it."""
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -10,11 +13,14 @@ from ase_dm2.modelfile import ModelFileError
 from ase_dm2.network.symmetry import equivariance_error
 from ase_dm2.sampling.engine import DenoisingEngine, denoise
 from ase_dm2.sampling.generate import generate
-from ase_dm2.sampling.samplers import EDMSampler, PCSampler, karras_sigmas, make_sampler
+from ase_dm2.sampling.samplers import DM2Sampler, EDMSampler, PCSampler, karras_sigmas, make_sampler
 from ase_dm2.training import Trainer, TrainingSettings
 from ase_dm2.training.noise import draw_sigma
 from ase_dm2.training.trainer import loss_weight
 from helpers import random_silica, tiny_config, tiny_model
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+from sampler_temperature import sampled_variance  # noqa: E402
 
 
 def noise_model(seed=0, conditional=True):
@@ -190,8 +196,8 @@ def test_noise_conditioned_dynamics_runs_its_calls_and_equals_a_batch():
         DiffusionDynamics(atoms, model, rate=1.0, schedule=NoiseSchedule.dm2(5), sampler="edm")
 
 
-def test_dm2_sampler_tells_a_noise_conditioned_model_the_previous_sigma(monkeypatch):
-    model = noise_model()
+def told_sigmas(model, monkeypatch) -> list:
+    """The noise levels DM2's sampler (4 steps, the last noiseless) tells `model`, step by step."""
     engine = DenoisingEngine([random_silica(10, seed=0)], model, [0], [1.0])
     told = []
     original = engine.displacement
@@ -200,7 +206,33 @@ def test_dm2_sampler_tells_a_noise_conditioned_model_the_previous_sigma(monkeypa
                                                                  noiseless_steps=1))
     for k in range(sampler.steps):
         sampler.step(engine, k)
-    assert told[0] == 0.8 and told[1:3] == list(sampler.schedule.sigmas()[:2]) and told[3] == 0.01
+    return told, sampler.schedule.sigmas()
+
+
+def test_dm2_sampler_tells_a_noise_conditioned_model_half_the_variance_it_injects(monkeypatch):
+    # the step before drew each coordinate's scale uniformly in [sigma_min, sigma_t]; a model trained on Gaussian
+    # noise is told the level of half that noise's variance, one trained on the mixture (per-atom noise) the level
+    # whose mixture has half of it, and "top" tells sigma_t itself
+    model = noise_model()
+    told, sigmas = told_sigmas(model, monkeypatch)
+    injected = [np.mean(np.random.default_rng(0).uniform(0.01, top, 10**6) ** 2) for top in sigmas[:2]]
+    assert told[0] == 0.8 and told[3] == 0.01
+    np.testing.assert_allclose(np.square(told[1:3]), np.multiply(injected, 0.5), rtol=2e-3)
+    model.provenance["settings"] = {"per_atom_noise": True}
+    told, _ = told_sigmas(model, monkeypatch)
+    mixture = [np.mean(np.random.default_rng(1).uniform(0.01, level, 10**6) ** 2) for level in told[1:3]]
+    np.testing.assert_allclose(mixture, np.multiply(injected, 0.5), rtol=2e-3)
+    sampler = DM2Sampler(NoiseSchedule(steps=4, sigma_max=0.8, sigma_min=0.01, noiseless_steps=1), told="top")
+    assert [sampler.told_sigma(k) for k in range(4)] == [0.8, *sampler.schedule.sigmas()[:2], 0.01]
+    with pytest.raises(ValueError, match="told must be one of matched, rms, top"):
+        DM2Sampler(told="max")
+
+
+@pytest.mark.parametrize("told, low, high", [("matched", 0.85, 1.1), ("rms", 0.4, 0.55), ("top", 0.1, 0.22)])
+def test_dm2_sampler_samples_an_exact_denoisers_modes_at_the_temperature_its_rule_says(told, low, high):
+    # DM2's step is a Langevin step of size told sigma²: the data's own variance only when told half the
+    # variance it injects; half of it when told all of it; about a sixth when told sigma_t
+    assert low < sampled_variance(NoiseSchedule.fast(300), told, a=0.1, n=20000) < high
 
 
 def test_generate_cli_sampler_options(tmp_path):

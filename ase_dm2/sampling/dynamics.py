@@ -51,7 +51,7 @@ class DiffusionDynamics(BaseDynamics):
         self.calc = ScoreCalculator(model, rate)
         self.model = model
         self.schedule = schedule
-        self.sampler = DM2Sampler(schedule) if schedule is not None else sampler
+        self.sampler = make_sampler(schedule, model) if schedule is not None else sampler
         self.seed = seed
         self.sigma = np.nan
         self.displacement = None

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from ase_dm2.sampling.cuda_graph import ReplayedModel
 from ase_dm2.sampling.device import DeviceStructures, FixedShapeNetwork, joined
-from ase_dm2.sampling.samplers import DM2Sampler
+from ase_dm2.sampling.samplers import make_sampler
 
 # On an H200 (benchmarks/RESULTS.md) replaying made a 3,000-atom step 1.8x faster (GPU work 2.6 ms, launches 6 ms),
 # while at 112,848 atoms op by op was faster (88 against 97-222 ms a step: there the GPU's work hides the
@@ -134,8 +134,7 @@ def denoise(structures: Sequence, model, sampler, seeds: Sequence[int], rates: O
             progress: bool = True, desc: str = "batch", **options) -> list:
     """Denoise `structures` in place with `sampler` (a NoiseSchedule means DM2's step along it) on the model's
     device; structure k's noise comes from seeds[k]. `options`: DenoisingEngine's cuda_graph and fixed_shapes."""
-    if not hasattr(sampler, "step"):
-        sampler = DM2Sampler(sampler)
+    sampler = make_sampler(sampler, model)
     engine = DenoisingEngine(structures, model, seeds, rates, **options)
     engine.run(sampler, progress, desc)
     engine.write_to(structures)
