@@ -44,7 +44,7 @@ class DM2Sampler:
     size is the told variance: it samples the glass at its own temperature only when the told variance is half
     the injected one (`told="matched"`, the default); told the injected variance (`"rms"`) it samples at half the
     temperature, told sigma_t (`"top"`, this sampler before 2026-12-04) at about a sixth (runs of an exact
-    denoiser of Gaussian modes: variance 0.9-1.0, 0.45-0.5 and 0.17 of the data's; benchmarks/RESULTS.md). A
+    denoiser of Gaussian modes: variance 0.8-1.0, 0.38-0.50 and 0.13-0.17 of the data's; benchmarks/RESULTS.md). A
     model trained on that mixture of scales (`mixture`, --per-atom-noise) is told the level whose mixture has the
     wanted variance. sigma_max at the start; never below sigma_min. make_sampler reads `mixture` off the model.
     """
