@@ -196,8 +196,8 @@ def test_noise_conditioned_dynamics_runs_its_calls_and_equals_a_batch():
         DiffusionDynamics(atoms, model, rate=1.0, schedule=NoiseSchedule.dm2(5), sampler="edm")
 
 
-def told_sigmas(model, monkeypatch) -> list:
-    """The noise levels DM2's sampler (4 steps, the last noiseless) tells `model`, step by step."""
+def told_sigmas(model, monkeypatch) -> tuple:
+    """(the noise levels DM2's sampler, 4 steps with the last noiseless, tells `model` step by step, its sigmas)"""
     engine = DenoisingEngine([random_silica(10, seed=0)], model, [0], [1.0])
     told = []
     original = engine.displacement
