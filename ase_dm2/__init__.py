@@ -4,7 +4,7 @@ Names are imported on first use (lazy_loader), so `ase-dm2 --help` answers witho
 """
 import lazy_loader
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs={
     "density": ["DensityModel"],

@@ -111,6 +111,8 @@ def test_train_refuses_to_overwrite_a_run(existing, tmp_path, capsys):
     assert (run / "model.safetensors").read_bytes() == b"a model the user wants to keep"
     refused(["train", str(existing), "--unconditional", "--steps", "0", "-o", str(tmp_path / "new")], capsys,
             "steps must be at least 1")
+    refused(["train", str(existing), "--unconditional", "--output-scale", "0.05", "-o", str(tmp_path / "new")],
+            capsys, "needs a noise-conditioned network", "--noise-conditional")
 
 
 @pytest.mark.parametrize("argv, environment, phrase", [

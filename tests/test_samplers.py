@@ -10,6 +10,7 @@ from ase_dm2 import DiffusionDynamics, NoiseSchedule, load_model
 from ase_dm2.build import random_structure
 from ase_dm2.cli import main
 from ase_dm2.modelfile import ModelFileError
+from ase_dm2.network.denoiser import Denoiser
 from ase_dm2.network.symmetry import equivariance_error
 from ase_dm2.sampling.engine import DenoisingEngine, denoise
 from ase_dm2.sampling.generate import generate
@@ -86,6 +87,41 @@ def test_older_reader_refuses_a_sigma_model_naming_the_version(tmp_path, monkeyp
     monkeypatch.setattr(base, "FORMAT_VERSION", 1)
     with pytest.raises(ModelFileError, match=r"needs ase_dm2 >= 0\.2\.0.*upgrade"):
         load_model(tmp_path / "sigma.safetensors")
+
+
+def test_output_scale_bounds_the_step_by_the_noise_and_keeps_equivariance(tmp_path):
+    plain = noise_model()
+    scaled = Denoiser(tiny_config(conditional=True, noise_conditional=True, output_scale=0.05)).eval()
+    scaled.load_state_dict(plain.state_dict())
+    atoms = random_silica(10, seed=1)
+    for sigma in (0.001, 0.05, 0.75):
+        factor = sigma / np.sqrt(sigma**2 + 0.05**2)
+        np.testing.assert_allclose(displacement(scaled, atoms, sigma), factor * displacement(plain, atoms, sigma),
+                                   rtol=1e-5, atol=1e-9)
+        assert equivariance_error(scaled, atoms, rate=1.0, sigma=sigma) < 1e-5
+    scaled.save(tmp_path / "scaled.safetensors")
+    loaded = load_model(tmp_path / "scaled.safetensors")
+    assert loaded.config.output_scale == 0.05
+    np.testing.assert_allclose(displacement(loaded, atoms, 0.01), displacement(scaled, atoms, 0.01), atol=1e-9)
+    with pytest.raises(ValueError, match="needs a noise-conditioned network"):
+        tiny_config(output_scale=0.05)
+
+
+def test_fine_tuning_adds_an_output_scale_and_older_readers_refuse_it(tmp_path, monkeypatch):
+    from ase_dm2.network import base
+
+    structures = [random_silica(10, seed=k) for k in range(2)]
+    for atoms in structures:
+        atoms.info["cooling_rate"] = 1.0
+    config = tiny_config(conditional=True, noise_conditional=True, output_scale=0.05)
+    trainer = Trainer(structures, tmp_path / "run", config,
+                      TrainingSettings(steps=1, batch_size=1, validation_fraction=0), initial=noise_model())
+    trainer.model.save(tmp_path / "scaled.safetensors")
+    noise_model().save(tmp_path / "sigma.safetensors")
+    monkeypatch.setattr(base, "FORMAT_VERSION", 2)
+    load_model(tmp_path / "sigma.safetensors")
+    with pytest.raises(ModelFileError, match=r"needs ase_dm2 >= 0\.3\.0.*upgrade"):
+        load_model(tmp_path / "scaled.safetensors")
 
 
 @pytest.mark.parametrize("distribution", ["uniform", "log-uniform", "mixture"])

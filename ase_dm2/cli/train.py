@@ -76,6 +76,10 @@ def add_parser(subparsers):
     arch.add_argument("--noise-conditional", action="store_true",
                       help="tell the network each structure's noise level (samplers: edm, pc); with --init, adds "
                            "a noise embedding that starts at zero to the initial model")
+    arch.add_argument("--output-scale", type=float, metavar="S",
+                      help="with --noise-conditional: scale the output by sigma/sqrt(sigma^2+S^2) (Å), so that the "
+                           "network cannot move atoms much further than the noise at sigma << S (default: no scale, "
+                           "DM2's)")
     p.set_defaults(run=run, kept=kept)
 
 
@@ -126,14 +130,15 @@ def run(args) -> int:
         if not isinstance(initial, Denoiser):
             raise ValueError(f"{args.init} is a DM2 checkpoint, whose network ase_dm2 does not fine-tune; "
                              "train without --init, or --init an ase_dm2 model")
-        config = initial.config
-        if args.noise_conditional:
-            config = replace(config, noise_conditional=True)
+        changes = dict(noise_conditional=True) if args.noise_conditional else {}
+        if args.output_scale is not None:
+            changes["output_scale"] = args.output_scale
+        config = replace(initial.config, **changes)
     else:
         config = DenoiserConfig(species=species, cutoff=args.cutoff, num_layers=args.num_layers,
                                 hidden_scalars=args.hidden_scalars, hidden_vectors=args.hidden_vectors,
                                 lmax=args.lmax, conditional=not args.unconditional,
-                                noise_conditional=args.noise_conditional)
+                                noise_conditional=args.noise_conditional, output_scale=args.output_scale)
     settings = TrainingSettings(**{f.name: getattr(args, f.name) for f in fields(TrainingSettings)
                                    if hasattr(args, f.name)})
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1

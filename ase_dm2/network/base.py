@@ -16,10 +16,11 @@ from ase_dm2.io.atomic import atomic_path
 
 ARCHITECTURES = {}  # architecture name -> ScoreModel subclass
 FORMAT = "ase_dm2.denoiser"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # the first ase_dm2 release that reads each format version; version 2 added noise-level (sigma) conditioning,
-# and sigma-blind models are still written as version 1, so older releases keep reading them
-FIRST_READER = {1: "0.1.0", 2: "0.2.0"}
+# version 3 the output scaled by it; each model is written in the oldest version that holds it, so older
+# releases keep reading what they can
+FIRST_READER = {1: "0.1.0", 2: "0.2.0", 3: "0.3.0"}
 
 
 class ScoreModel(torch.nn.Module):
@@ -80,7 +81,7 @@ class ScoreModel(torch.nn.Module):
 
     def save(self, path) -> None:
         """Write weights and metadata to a safe (safetensors) model file, atomically."""
-        version = 2 if self.noise_conditional else 1
+        version = 3 if getattr(self.config, "output_scale", None) else 2 if self.noise_conditional else 1
         metadata = {
             "format": FORMAT,
             "format_version": version,

@@ -29,6 +29,10 @@ class DenoiserConfig:
 
     `conditional`: the cooling rate (K/ps) is an input. `noise_conditional`: so is the noise level sigma (Å) of
     the structure, which DM2's network is not told (samplers that use it: ase_dm2.sampling.samplers).
+    `output_scale` s (Å, noise-conditioned models only): the output is multiplied by sigma / sqrt(sigma² + s²),
+    so that at sigma << s the network cannot move atoms much further than the noise it is told: an unscaled
+    network's error floor there is larger than the noise itself and quenches the glass in the sampler's last
+    steps (benchmarks/sampler_tail.py). None: the output as it is, DM2's.
     """
 
     species: tuple
@@ -49,8 +53,12 @@ class DenoiserConfig:
     noise_conditional: bool = False
     log_sigma_range: tuple = (-3.0, 0.5)
     num_sigma_basis: int = 9
+    output_scale: Optional[float] = None
 
     def __post_init__(self):
+        if self.output_scale is not None and not (self.noise_conditional and self.output_scale > 0):
+            raise ValueError(f"an output scale ({self.output_scale} Å) needs a noise-conditioned network and a "
+                             "positive scale: add noise_conditional=True (--noise-conditional), or leave it out")
         species = tuple(sorted(set(self.species), key=lambda s: atomic_numbers[s]))
         object.__setattr__(self, "species", species)
         for name in ("log_rate_range", "log_sigma_range"):
@@ -64,11 +72,14 @@ class DenoiserConfig:
         d = asdict(self)
         d["species"], d["log_rate_range"] = list(self.species), list(self.log_rate_range)
         d["log_sigma_range"] = list(self.log_sigma_range)
+        if self.output_scale is None:  # so that releases before the output scale read the file
+            del d["output_scale"]
         return d
 
 
 class Denoiser(ScoreModel):
-    """x_noisy -> predicted displacement eps (Å) with x_clean = x_noisy - eps.
+    """x_noisy -> predicted displacement eps (Å) with x_clean = x_noisy - eps (scaled by the noise level if the
+    config has an output_scale).
 
     Holds, besides the weights, what generation needs (see ScoreModel): the
     density model and the training provenance, both saved in the model file.
@@ -130,7 +141,11 @@ class Denoiser(ScoreModel):
             x = gate(interaction(x, attr, graph.center, graph.neighbor, edge_sh, edge_basis))
             if condition is not None:
                 x = torch.cat([x[:, : self.config.hidden_scalars] + condition, x[:, self.config.hidden_scalars :]], 1)
-        return attr.apply(self.output, x)
+        eps = attr.apply(self.output, x)
+        if self.config.output_scale is not None:
+            sigma = graph.sigma[graph.batch].unsqueeze(-1)
+            eps = eps * (sigma / torch.sqrt(sigma**2 + self.config.output_scale**2))
+        return eps
 
     def condition(self, graph: Graph) -> Optional[torch.Tensor]:
         """Per-atom scalars added to the hidden scalars: the rate's and the noise level's embeddings, if used."""

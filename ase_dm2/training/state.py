@@ -24,7 +24,8 @@ def describe(config: dict) -> str:
     return (f"species {', '.join(config['species'])}, {config['hidden_scalars']}x0e+{config['hidden_vectors']}x1o, "
             f"{config['num_layers']} layers, lmax {config['lmax']}"
             + (", rate-conditional" if config.get("conditional") else "")
-            + (", noise-conditional" if config.get("noise_conditional") else ""))
+            + (", noise-conditional" if config.get("noise_conditional") else "")
+            + (f", output scale {config['output_scale']} Å" if config.get("output_scale") else ""))
 
 
 def save_state(trainer, path, totals: dict) -> None:

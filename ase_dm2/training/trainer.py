@@ -147,13 +147,14 @@ class Trainer:
     @staticmethod
     def _load_initial(model: Denoiser, initial) -> None:
         """`initial`'s weights into `model`: the same architecture, or the same plus a noise-level embedding,
-        which starts at zero (the fine-tuned model starts as `initial`, sigma-blind)."""
+        which starts at zero (the fine-tuned model starts as `initial`, sigma-blind), or plus an output scale."""
         if not isinstance(initial, Denoiser):
             raise ValueError(f"fine-tuning starts from an ase_dm2 model, not a {type(initial).__name__} "
                              "(a DM2 checkpoint's network is another architecture): train without --init")
-        if replace(initial.config, noise_conditional=model.config.noise_conditional) != model.config:
+        allowed = dict(noise_conditional=model.config.noise_conditional, output_scale=model.config.output_scale)
+        if replace(initial.config, **allowed) != model.config:
             raise ValueError("the initial model's architecture differs from `config`; give it initial.config "
-                             "(adding noise conditioning is the one change allowed)")
+                             "(adding noise conditioning or an output scale are the changes allowed)")
         missing, unexpected = model.load_state_dict(initial.state_dict(), strict=False)
         if unexpected or any(not key.startswith("noise_embedding.") for key in missing):
             raise ValueError(f"the initial model's weights do not fit (missing {missing[:3]}, "
