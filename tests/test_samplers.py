@@ -114,9 +114,13 @@ def test_fine_tuning_adds_an_output_scale_and_older_readers_refuse_it(tmp_path, 
     for atoms in structures:
         atoms.info["cooling_rate"] = 1.0
     config = tiny_config(conditional=True, noise_conditional=True, output_scale=0.05)
+    initial = noise_model()
     trainer = Trainer(structures, tmp_path / "run", config,
-                      TrainingSettings(steps=1, batch_size=1, validation_fraction=0), initial=noise_model())
-    trainer.model.save(tmp_path / "scaled.safetensors")
+                      TrainingSettings(steps=1, batch_size=1, validation_fraction=0), initial=initial)
+    tuned = trainer.model.eval()
+    np.testing.assert_allclose(displacement(tuned, structures[0], 0.75),
+                               0.75 / np.hypot(0.75, 0.05) * displacement(initial, structures[0], 0.75), rtol=1e-5)
+    tuned.save(tmp_path / "scaled.safetensors")
     noise_model().save(tmp_path / "sigma.safetensors")
     monkeypatch.setattr(base, "FORMAT_VERSION", 2)
     load_model(tmp_path / "sigma.safetensors")
