@@ -1,12 +1,19 @@
 """Small helpers shared by the benchmark scripts: data location, arguments, timing and tables."""
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
 from ase_dm2.paths import shared_data
 
 SHARED_DATA = shared_data()
+
+
+def model_label(name: str) -> str:
+    """A short name for a model argument: a bundled name as given, runs/X/model.safetensors as X, else the stem."""
+    path = Path(name)
+    return (path.parent.name if path.stem == "model" else path.stem) if path.suffix else name
 
 
 def size_parser(description: str) -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _util import SHARED_DATA as DATA, print_table
+from _util import SHARED_DATA as DATA, model_label, print_table
 from ase_dm2 import configure_runtime, load_model
 from ase_dm2.io.structures import read_structures
 from ase_dm2.training.trainer import loss_weight, split_validation
@@ -98,8 +98,7 @@ def main():
     for name in args.models:
         model = load_model(name).eval()
         mse = errors(model, glasses, args.sigmas, args.noise_seeds)
-        path = Path(name)
-        label = (path.parent.name if path.stem == "model" else path.stem) if path.suffix else name
+        label = model_label(name)
         rows.append([label] + [f"{e:.3g}" for e in mse])
         goal = objective(model)
         described = f"{goal['distribution']}, weight {goal['weight']}"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _util import print_table
+from _util import model_label, print_table
 from denoising_error import held_out_files
 from ase_dm2 import configure_runtime, load_model
 from ase_dm2.analysis import partial_rdfs
@@ -75,8 +75,7 @@ def main():
     rows, pairs = [], None
     for name in args.models:
         model = load_model(name).eval()
-        path = Path(name)
-        label = (path.parent.name if path.stem == "model" else path.stem) if path.suffix else name
+        label = model_label(name)
         for sigma in args.sigmas:
             found = drift(model, glasses, sigma, schedule, args.seeds)
             pairs = pairs or list(found)
