@@ -5,13 +5,15 @@ run with the same --samples are compared seed by seed (paired). Per sample: Si f
 within 2.0 Å); with --overlap, the QUESTS overlap with the simulated glasses at --rate (fraction of the
 sample's environments with dH <= 0 against all of theirs); with --energy, the energy per atom after
 minimising positions in the fixed cell with the Jakse potential (LAMMPS; simulations at 1 K/ps: -18.505).
-The last row is the mean ± standard error over seeds. The density comes from a linear fit of density on
+The last row is the mean ± standard error over seeds; -o keeps each sample's figures in its info, and
+--paired-with A.extxyz (an earlier run's -o) adds the paired differences this run - A over the seeds both hold.
+The density comes from a linear fit of density on
 log10(rate) over the reference a-SiO2 structures (as DM2 does). DM2's own code gave Si fourfold 99.0 % and
 O twofold 97.5 % for 300 atoms at 1 K/ps. Usage:
   python benchmarks/dm2_generation_quality.py [--checkpoint PT_OR_MODEL] [--atoms 300] [--rate 1]
       [--sampler dm2|edm|pc] [--calls N] [--samples 2] [--first-seed 0] [--overlap] [--energy]
       [--schedule dm2|fast] [--noiseless-steps N] [--decay linear|geometric|cosine|window] [--sigma-max 1.0]
-      [--window 0.7 0.3] [--window-share 0.8] [--told matched|rms|top] [-o samples.extxyz]
+      [--window 0.7 0.3] [--window-share 0.8] [--told matched|rms|top] [-o samples.extxyz] [--paired-with A.extxyz]
 The schedule options shape the dm2 sampler (e.g. --schedule fast, or --calls 300 --noiseless-steps 40);
 options left out keep the named schedule's values.
 """
@@ -20,7 +22,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from _util import SHARED_DATA as DATA, mean_and_error, print_table
+import numpy as np
+
+from _util import SHARED_DATA as DATA, mean_and_error, print_table, standard_error
 from ase_dm2 import DensityModel, DiffusionDynamics, load_model, configure_runtime
 from ase_dm2.analysis import silica_defects
 from ase_dm2.build import random_structure
@@ -51,7 +55,9 @@ def main():
     parser.add_argument("--told", choices=list(DM2Sampler.TOLD),
                         help="dm2 sampler: the noise level told a noise-conditioned model (default: matched)")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("-o", "--output", help="write the samples here (extxyz)")
+    parser.add_argument("-o", "--output", help="write the samples here (extxyz), each with its figures in its info")
+    parser.add_argument("--paired-with", metavar="A.extxyz",
+                        help="an earlier run's -o: also print this run's paired differences from it")
     args = parser.parse_args()
     configure_runtime(args.threads)
     model = load_model(args.checkpoint)
@@ -68,7 +74,8 @@ def main():
             sampler = DM2Sampler(schedule, told=args.told, mixture=sampler.mixture)
     else:
         sampler = make_sampler(args.sampler, model, args.calls)
-    columns = ["seed", "Si 4-fold %", "O 2-fold %"]
+    baseline = read_baseline(args.paired_with) if args.paired_with else None
+    columns, keys = ["seed", "Si 4-fold %", "O 2-fold %"], ["seed", "si_fourfold", "o_twofold"]
     reference_descriptors = potential = None
     if args.overlap:
         from ase_dm2.analysis.entropy import descriptors, overlap_fraction
@@ -76,11 +83,13 @@ def main():
         at_rate = [a for a in reference if a.info["cooling_rate"] == args.rate]
         reference_descriptors = descriptors(at_rate)
         columns.append(f"QUESTS overlap ({len(at_rate)} sims)")
+        keys.append("quests_overlap")
     if args.energy:
         from ase_dm2.md import jakse_sio2, minimise
 
         potential = jakse_sio2()
         columns.append("E min eV/atom")
+        keys.append("energy_min")
     columns.append("time s")
     rows, samples = [], []
     for seed in range(args.first_seed, args.first_seed + args.samples):
@@ -95,6 +104,7 @@ def main():
         if potential is not None:
             row.append(minimise(atoms, potential).get_potential_energy() / len(atoms))
         rows.append(row + [elapsed])
+        atoms.info.update(zip(keys, row))
         samples.append(atoms)
         print_table(columns, [[f"{v:.6g}" if isinstance(v, float) else v for v in rows[-1]]])
     print(f"\n{Path(args.checkpoint).name}, {args.atoms} atoms, {args.rate} K/ps, density {density:.3f} g/cm3, "
@@ -102,10 +112,36 @@ def main():
     table = [[f"{v:.6g}" if isinstance(v, float) else v for v in row] for row in rows]
     table.append(["mean ± s.e."] + [mean_and_error(column) for column in list(zip(*rows))[1:]])
     print_table(columns, table)
+    if baseline is not None:
+        print_paired(samples, baseline, args.paired_with, columns[1:-1], keys[1:])
     if args.output:
         import ase.io
 
         ase.io.write(args.output, samples)
+
+
+def read_baseline(path: str) -> dict:
+    """An earlier run's samples by seed, refused where they carry no figures (written before -o kept them)."""
+    import ase.io
+
+    baseline = {atoms.info["seed"]: atoms for atoms in ase.io.read(path, ":") if "seed" in atoms.info}
+    if not baseline:
+        raise SystemExit(f"{path} holds no samples with figures: rerun that model with -o to write them")
+    return baseline
+
+
+def print_paired(samples: list, baseline: dict, path: str, columns: list, keys: list) -> None:
+    """Mean ± standard error of this run's figures minus the baseline's, seed by seed."""
+    pairs = [(atoms.info, baseline[atoms.info["seed"]].info) for atoms in samples if atoms.info["seed"] in baseline]
+    if not pairs:
+        print(f"\nno seed of this run is in {path}: nothing to pair")
+        return
+    cells = [f"this run - {Path(path).name}, {len(pairs)} seeds"]
+    for key in keys:
+        differences = [b[key] - a[key] for b, a in pairs if key in a]
+        cells.append(f"{np.mean(differences):+.4g} ± {standard_error(differences):.2g}" if differences else "–")
+    print()
+    print_table(["paired"] + columns, [cells])
 
 
 if __name__ == "__main__":
