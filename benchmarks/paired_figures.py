@@ -37,6 +37,7 @@ def main():
         value_a = np.array([f[label] for f in figures_a])
         value_b = np.array([f[label] for f in figures_b])
         closer = np.abs(value_b - reference[label]) - np.abs(value_a - reference[label])
+        closer = np.where(np.isclose(closer, 0, atol=1e-9), 0, closer)  # equal values, not round-off, at zero
         se = standard_error(closer)
         rows.append([label, f"{reference[label]:.4g}", mean_and_error(value_a, 4), mean_and_error(value_b, 4),
                      f"{closer.mean():+.3g} ± {se:.2g}" + (" *" if abs(closer.mean()) > 2 * se else "")])
