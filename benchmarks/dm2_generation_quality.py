@@ -7,9 +7,8 @@ sample's environments with dH <= 0 against all of theirs); with --energy, the en
 minimising positions in the fixed cell with the Jakse potential (LAMMPS; simulations at 1 K/ps: -18.505).
 The last row is the mean ± standard error over seeds; -o keeps each sample's figures in its info, and
 --paired-with A.extxyz (an earlier run's -o) adds the paired differences this run - A over the seeds both hold.
-The density comes from a linear fit of density on
-log10(rate) over the reference a-SiO2 structures (as DM2 does). DM2's own code gave Si fourfold 99.0 % and
-O twofold 97.5 % for 300 atoms at 1 K/ps. Usage:
+The density comes from a linear fit of density on log10(rate) over the reference a-SiO2 structures (as DM2
+does). DM2's own code gave Si fourfold 99.0 % and O twofold 97.5 % for 300 atoms at 1 K/ps. Usage:
   python benchmarks/dm2_generation_quality.py [--checkpoint PT_OR_MODEL] [--atoms 300] [--rate 1]
       [--sampler dm2|edm|pc] [--calls N] [--samples 2] [--first-seed 0] [--overlap] [--energy]
       [--schedule dm2|fast] [--noiseless-steps N] [--decay linear|geometric|cosine|window] [--sigma-max 1.0]
