@@ -92,6 +92,7 @@ def standard_error(values) -> float:
     return float(values.std(ddof=1) / np.sqrt(values.size)) if values.size > 1 else float("nan")
 
 
-def mean_and_error(values, digits: int = 6) -> str:
-    """'mean ± standard error' with `digits` significant digits for the mean."""
-    return f"{np.mean(values):.{digits}g} ± {standard_error(values):.2g}"
+def mean_and_error(values, digits: int = 6, signed: bool = False) -> str:
+    """'mean ± standard error' with `digits` significant digits for the mean (with its sign: paired differences)."""
+    sign = "+" if signed else ""
+    return f"{np.mean(values):{sign}.{digits}g} ± {standard_error(values):.2g}"

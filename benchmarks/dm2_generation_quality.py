@@ -21,9 +21,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
+import ase.io
 
-from _util import SHARED_DATA as DATA, mean_and_error, print_table, standard_error
+from _util import SHARED_DATA as DATA, mean_and_error, print_table
 from ase_dm2 import DensityModel, DiffusionDynamics, load_model, configure_runtime
 from ase_dm2.analysis import silica_defects
 from ase_dm2.build import random_structure
@@ -114,15 +114,11 @@ def main():
     if baseline is not None:
         print_paired(samples, baseline, args.paired_with, columns[1:-1], keys[1:])
     if args.output:
-        import ase.io
-
         ase.io.write(args.output, samples)
 
 
 def read_baseline(path: str) -> dict:
     """An earlier run's samples by seed, refused where they carry no figures (written before -o kept them)."""
-    import ase.io
-
     baseline = {atoms.info["seed"]: atoms for atoms in ase.io.read(path, ":") if "seed" in atoms.info}
     if not baseline:
         raise SystemExit(f"{path} holds no samples with figures: rerun that model with -o to write them")
@@ -138,7 +134,7 @@ def print_paired(samples: list, baseline: dict, path: str, columns: list, keys: 
     cells = [f"this run - {Path(path).name}, {len(pairs)} seeds"]
     for key in keys:
         differences = [b[key] - a[key] for b, a in pairs if key in a]
-        cells.append(f"{np.mean(differences):+.4g} ± {standard_error(differences):.2g}" if differences else "–")
+        cells.append(mean_and_error(differences, 4, signed=True) if differences else "–")
     print()
     print_table(["paired"] + columns, [cells])
 

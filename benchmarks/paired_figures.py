@@ -40,7 +40,7 @@ def main():
         closer = np.where(np.isclose(closer, 0, atol=1e-9), 0, closer)  # equal values, not round-off, at zero
         se = standard_error(closer)
         rows.append([label, f"{reference[label]:.4g}", mean_and_error(value_a, 4), mean_and_error(value_b, 4),
-                     f"{closer.mean():+.3g} ± {se:.2g}" + (" *" if abs(closer.mean()) > 2 * se else "")])
+                     mean_and_error(closer, 3, signed=True) + (" *" if abs(closer.mean()) > 2 * se else "")])
     print(f"{len(a)} pairs; distance to the reference, B minus A (negative: B closer; * beyond 2 standard errors)")
     print_table(["figure", "reference", "A", "B", "B - A distance"], rows)
 
