@@ -13,13 +13,22 @@ import torch
 import vesin
 
 
-def neighbor_pairs(positions: np.ndarray, cell: np.ndarray, pbc, cutoff: float, quantities: str = "ijS"):
-    """Full list of pairs with |r_j - r_i + S @ cell| < cutoff, as vesin's `quantities` (i, j, S, d, D)."""
+def neighbor_pairs(positions: np.ndarray, cell: np.ndarray, pbc, cutoff: float, quantities: str = "ijS",
+                   full_list: bool = True):
+    """Pairs with |r_j - r_i + S @ cell| < cutoff, as vesin's `quantities` (i, j, S, d, D): each ordered pair, or
+    with full_list=False each pair once."""
     pbc = np.broadcast_to(np.asarray(pbc, dtype=bool), (3,))
     cell = np.where(pbc[:, None], np.asarray(cell, dtype=np.float64), 0.0)
-    nl = vesin.NeighborList(cutoff=float(cutoff), full_list=True)
+    nl = vesin.NeighborList(cutoff=float(cutoff), full_list=full_list)
     results = nl.compute(np.asarray(positions, dtype=np.float64), cell, [bool(p) for p in pbc], quantities)
     return [r.astype(np.int64) if q in "ij" else r for q, r in zip(quantities, results)]
+
+
+def paired_edges(positions: np.ndarray, cell: np.ndarray, pbc, cutoff: float):
+    """(i, j, S) of every ordered pair, in pairs: edge 2k + 1 is edge 2k reversed (j, i, -S)."""
+    i, j, shifts = neighbor_pairs(positions, cell, pbc, cutoff, "ijS", full_list=False)
+    return (np.stack([i, j], axis=1).ravel(), np.stack([j, i], axis=1).ravel(),
+            np.stack([shifts, -shifts], axis=1).reshape(-1, 3))
 
 
 def species_indices(atoms, species: Sequence[str], k: int = 0) -> np.ndarray:
@@ -43,7 +52,8 @@ class Graph:
     positions[neighbor] - positions[center] + offsets[e], where `offsets` is the
     Cartesian lattice translation of the periodic image. `rate` (cooling rate,
     K/ps) and `sigma` (noise level, Å) hold one value per structure, for the
-    models conditioned on them.
+    models conditioned on them. `paired`: edge 2k + 1 is edge 2k reversed, so
+    whatever depends only on an edge's length is computed once per pair.
     """
 
     species: torch.Tensor
@@ -55,6 +65,7 @@ class Graph:
     rate: Optional[torch.Tensor] = None
     num_structures: int = 1
     sigma: Optional[torch.Tensor] = None
+    paired: bool = False
 
     def edge_vectors(self) -> torch.Tensor:
         return self.positions[self.neighbor] - self.positions[self.center] + self.offsets
@@ -79,7 +90,7 @@ def build_graph(
     """One graph for a list of ASE Atoms; `species` maps symbols to indices; rates and sigmas one per structure."""
     parts, offset = [], 0
     for k, atoms in enumerate(structures):
-        i, j, shifts = neighbor_pairs(atoms.positions, atoms.cell.array, atoms.pbc, cutoff)
+        i, j, shifts = paired_edges(atoms.positions, atoms.cell.array, atoms.pbc, cutoff)
         parts.append(
             dict(
                 species=species_indices(atoms, species, k),
@@ -103,4 +114,4 @@ def build_graph(
         if value is not None and value.shape != (len(structures),):
             raise ValueError(f"got {value.numel()} {what} for {len(structures)} structures; give one per structure")
         per_structure[name] = value
-    return Graph(**tensors, **per_structure, num_structures=len(structures))
+    return Graph(**tensors, **per_structure, num_structures=len(structures), paired=True)

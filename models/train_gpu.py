@@ -77,6 +77,8 @@ def parse_arguments(argv=None):
     parser.add_argument("--learning-rate", type=float, default=2e-4, help="AdamW (default 2e-4, DM2's)")
     parser.add_argument("--cuequivariance", action="store_true",
                         help="edge convolutions through cuEquivariance (its CUDA kernels; same state and model)")
+    parser.add_argument("--compile", action="store_true",
+                        help="edge convolutions through torch.compile (same state and model; 20-50 s of compiling)")
     parser.add_argument("--eval-atoms", type=int, default=3000, help="atoms per generated structure (3000)")
     parser.add_argument("--eval-calls", type=int, default=300, help="network calls per structure (300)")
     parser.add_argument("--eval-seeds", type=int, default=2, help="structures per model (2)")
@@ -137,7 +139,7 @@ def train_and_evaluate(args) -> int:
     settings = TrainingSettings(steps=10**7, batch_size=args.batch_size or (16 if device == "cuda" else 1),
                                 learning_rate=args.learning_rate, ema_decay=0.999, device=device,
                                 validation_interval=100, checkpoint_interval=10**7,
-                                cuequivariance=args.cuequivariance, **plan["options"])
+                                cuequivariance=args.cuequivariance, compile=args.compile, **plan["options"])
     trainer = Trainer(structures, out, config, settings, validation)
     totals = load_state(trainer, state) if state.is_file() else {"steps": 0, "atom_passes": 0, "minutes": {}}
     train(args, trainer, totals, out)

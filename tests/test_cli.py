@@ -46,6 +46,7 @@ def refused(argv, capsys, *phrases, code=2):
     (["--atoms", "0"], ["need at least one O2Si unit (3 atoms), got 0"]),
     (["--noiseless-steps", "-2"], ["noiseless_steps must lie in [0"]),
     (["--sampler", "fancy"], ["unknown sampler 'fancy'", "dm2"]),
+    (["--compile", "--scheduler", "tcp://127.0.0.1:1"], ["--compile is for generation on this machine's CPU"]),
 ])
 def test_generate_refuses_bad_numbers_and_keeps_the_file(options, phrases, existing, capsys):
     before = existing.read_bytes()

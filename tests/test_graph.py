@@ -1,6 +1,7 @@
 """Neighbour graphs: any cell shape, finite clusters, batches of different structures."""
 import numpy as np
 import pytest
+import torch
 from ase import Atoms
 from ase.neighborlist import neighbor_list
 
@@ -49,6 +50,22 @@ def test_batch_of_different_structures():
     second = graph.batch[graph.center] == 1
     assert sorted(graph.edge_vectors()[second].norm(dim=1).tolist()) == pytest.approx(
         sorted(singles[1].edge_vectors().norm(dim=1).tolist()), abs=1e-5)
+
+
+def test_edges_come_in_reversed_pairs_and_give_the_same_network_output():
+    from dataclasses import replace
+
+    from helpers import tiny_model
+
+    atoms = random_silica(15, cell=[[8.0, 0, 0], [3.0, 7.0, 0], [1.0, -2.0, 6.5]], seed=2)
+    graph = build_graph([atoms, random_silica(6, seed=4)], ("O", "Si"), cutoff=5.0)
+    assert graph.paired
+    assert (graph.center[1::2] == graph.neighbor[::2]).all() and (graph.neighbor[1::2] == graph.center[::2]).all()
+    vectors = graph.edge_vectors()
+    assert torch.equal(vectors[1::2], -vectors[::2])  # bit for bit: one radial evaluation serves both
+    model = tiny_model()
+    with torch.no_grad():
+        torch.testing.assert_close(model(graph), model(replace(graph, paired=False)), atol=1e-6, rtol=1e-6)
 
 
 def test_unknown_species_is_named():

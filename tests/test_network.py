@@ -119,8 +119,13 @@ def test_species_maps_equal_the_tensor_products_and_follow_weight_changes():
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_edge_convolution_equals_e3nn_tensor_product_and_scatter_with_gradients(device):
-    from ase_dm2.network.convolution import EdgeConvolution
+@pytest.mark.parametrize("variant", ["plain", "paired", "compiled"])
+def test_edge_convolution_equals_e3nn_tensor_product_and_scatter_with_gradients(device, variant):
+    """Also with paired edges (one radial evaluation per pair) and through torch.compile (its own Clebsch-Gordan
+    sums), whose first calls compile (about 15 s; on the CPU only)."""
+    if variant == "compiled" and device != "cpu":
+        pytest.skip("torch.compile is measured and kept for the CPU; on a GPU the CUDA graphs replay the network")
+    from ase_dm2.network.convolution import EdgeConvolution, compile_convolutions
     from ase_dm2.network.interaction import _uvu_paths
 
     with torch.device(device):  # every tensor and buffer made below lives on the device
@@ -134,9 +139,14 @@ def test_edge_convolution_equals_e3nn_tensor_product_and_scatter_with_gradients(
         x = irreps_in.randn(n_nodes, -1, requires_grad=True)
         sh = o3.spherical_harmonics(irreps_edge, torch.randn(n_edges, 3), normalize=True)
         basis = torch.randn(n_edges, 5)
+        if variant == "paired":  # edge 2k + 1 is edge 2k reversed: the same length
+            basis = basis[::2].repeat_interleave(2, dim=0)
         sender, receiver = torch.randint(n_nodes, (n_edges,)), torch.randint(n_nodes, (n_edges,))
         expected = torch.zeros(n_nodes, irreps_mid.dim).index_add(0, receiver, tp(x[sender], sh, radial(basis)))
-        ours = EdgeConvolution(tp, chunk_size=7).to(device)(x, sh, basis, radial, sender, receiver)  # nine chunks
+        convolution = EdgeConvolution(tp, chunk_size=7).to(device)  # eight chunks of 8 (rounded up to even)
+        if variant == "compiled":
+            compile_convolutions(convolution)
+        ours = convolution(x, sh, basis, radial, sender, receiver, paired=variant == "paired")
         torch.testing.assert_close(ours, expected, atol=1e-5, rtol=1e-5)
         probe = torch.randn_like(expected)
         grads = torch.autograd.grad((expected * probe).sum(), [x, radial.weight])

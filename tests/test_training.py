@@ -70,6 +70,19 @@ def test_resume_continues_exactly(tmp_path):
     assert any(not torch.equal(v, straight.model.state_dict()[k]) for k, v in saved.state_dict().items())
 
 
+def test_compiled_convolutions_train_as_the_plain_ones(tmp_path):
+    config = tiny_config(conditional=True)
+    plain = Trainer(small_set(), tmp_path / "a", config, TrainingSettings(steps=3, **FAST, ema_decay=0.5))
+    compiled = Trainer(small_set(), tmp_path / "b", config, TrainingSettings(steps=3, **FAST, ema_decay=0.5,
+                                                                              compile=True))
+    plain.run(progress=False)
+    compiled.run(progress=False)
+    for name, value in plain.final_model.state_dict().items():
+        torch.testing.assert_close(compiled.final_model.state_dict()[name], value, atol=1e-5, rtol=1e-4)
+    assert load_model(tmp_path / "b" / "model.safetensors").state_dict().keys() == \
+        load_model(tmp_path / "a" / "model.safetensors").state_dict().keys()
+
+
 def test_cosine_learning_rate_and_moving_average():
     settings = TrainingSettings(steps=100, learning_rate=1e-3, final_learning_rate=1e-5)
     assert settings.learning_rate_at(0) == pytest.approx(1e-3)

@@ -64,6 +64,9 @@ def add_parser(subparsers):
                    help="samples denoised together, one network call per step for all (fills a GPU; default "
                         "%(default)s)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default %(default)s)")
+    p.add_argument("--compile", action="store_true",
+                   help="CPU: the network's edge convolutions through torch.compile, about 2x faster a call after "
+                        "10-30 s of compiling (needs a C++ compiler); the same structures to float round-off")
     p.add_argument("-o", "--output", required=True, help="output file, one frame per sample (e.g. out.extxyz)")
     p.add_argument("--trajectory", help="denoising trajectory (.traj; one per sample when several)")
     p.add_argument("--log", help="log file of step, sigma and mean displacement ('-' for stdout)")
@@ -106,12 +109,19 @@ def run(args) -> int:
         check_output_file(args.log)
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError("--device cuda was asked for, but torch sees no CUDA GPU; use --device cpu")
+    if args.compile and (args.device != "cpu" or args.scheduler):
+        raise ValueError("--compile is for generation on this machine's CPU (a GPU replays the network as a CUDA "
+                         "graph instead): leave out --compile, or --device and --scheduler")
     cell = None
     if args.cell:
         if len(args.cell) not in (3, 6, 9):
             raise ValueError(f"--cell takes 3, 6 or 9 numbers, got {len(args.cell)}")
         cell = np.reshape(args.cell, (3, 3)) if len(args.cell) == 9 else args.cell
     model = load_model(args.model, device=args.device)
+    if args.compile:
+        from ase_dm2.network.convolution import compile_convolutions
+
+        compile_convolutions(model)
     potential = None
     if args.refine:
         from ase_dm2.md.refine import refine_many, refinement_potential

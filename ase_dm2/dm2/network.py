@@ -80,9 +80,9 @@ class DM2Interaction(torch.nn.Module):
         self.convolution = EdgeConvolution(self.conv)
         self.alpha = o3.FullyConnectedTensorProduct(irreps_mid, irreps_node, "0e")
 
-    def forward(self, x, node_attr: SpeciesAttributes, source, target, edge_sh, edge_basis):
+    def forward(self, x, node_attr: SpeciesAttributes, source, target, edge_sh, edge_basis, paired=False):
         node_features = node_attr.apply(self.lin1, x)
-        aggregated = self.convolution(node_features, edge_sh, edge_basis, self.mlp, source, target) * self.norm
+        aggregated = self.convolution(node_features, edge_sh, edge_basis, self.mlp, source, target, paired) * self.norm
         mask = self.sc.output_mask
         alpha = (1 - mask) + node_attr.apply(self.alpha, aggregated) * mask
         return node_attr.apply(self.sc, x) + alpha * node_attr.apply(self.lin2, aggregated)
@@ -157,5 +157,5 @@ class DM2Network(ScoreModel):
                 raise ValueError("this model is conditional on the cooling rate, but the graph has no rate")
             shift = self.y_projection(self.y_embed(torch.log10(graph.rate))[graph.batch])
         for layer in self.interactions:
-            x = layer.second(layer.first(x, z, graph.center, graph.neighbor, edge_sh, edge_basis)) + shift
+            x = layer.second(layer.first(x, z, graph.center, graph.neighbor, edge_sh, edge_basis, graph.paired)) + shift
         return z.apply(self.out, x)

@@ -12,7 +12,7 @@ from typing import Optional
 
 import torch
 
-from ase_dm2.network.convolution import EdgeConvolution, irrep_major, sum_over_edges
+from ase_dm2.network.convolution import EdgeConvolution, irrep_major, radial_weights, sum_over_edges
 
 
 def _cue():
@@ -46,10 +46,11 @@ class CueConvolution(torch.nn.Module):
         self.register_state_dict_post_hook(_drop_constants)
         self.register_load_state_dict_pre_hook(_keep_constants)
 
-    def forward(self, node_features, edge_sh, edge_basis, radial, sender, receiver) -> torch.Tensor:
-        """(N, irreps_out.dim), in e3nn's layout as EdgeConvolution's."""
+    def forward(self, node_features, edge_sh, edge_basis, radial, sender, receiver, paired=False) -> torch.Tensor:
+        """(N, irreps_out.dim), in e3nn's layout as EdgeConvolution's (paired edges share one radial evaluation)."""
         def messages(edges):
-            return self.tp(node_features[sender[edges]], edge_sh[edges], radial(edge_basis[edges])[:, self.order])
+            weights = radial_weights(radial, edge_basis[edges], paired)
+            return self.tp(node_features[sender[edges]], edge_sh[edges], weights[:, self.order])
 
         total = node_features.new_zeros(node_features.shape[0], self.irreps_out.dim)
         return sum_over_edges(messages, receiver, total, self.chunk_size)

@@ -138,7 +138,7 @@ class Denoiser(ScoreModel):
         x = self.embed_features(graph.species)
         condition = self.condition(graph)
         for interaction, gate in zip(self.interactions, self.gates):
-            x = gate(interaction(x, attr, graph.center, graph.neighbor, edge_sh, edge_basis))
+            x = gate(interaction(x, attr, graph.center, graph.neighbor, edge_sh, edge_basis, graph.paired))
             if condition is not None:
                 x = torch.cat([x[:, : self.config.hidden_scalars] + condition, x[:, self.config.hidden_scalars :]], 1)
         eps = attr.apply(self.output, x)

@@ -60,7 +60,7 @@ class Interaction(torch.nn.Module):
         self.convolution = EdgeConvolution(conv)
         self.linear_2 = o3.FullyConnectedTensorProduct(irreps_mid.simplify(), irreps_attr, irreps_out)
 
-    def forward(self, x, attr: SpeciesAttributes, center, neighbor, edge_sh, edge_basis):
+    def forward(self, x, attr: SpeciesAttributes, center, neighbor, edge_sh, edge_basis, paired=False):
         h = attr.apply(self.linear_1, x)
-        aggregated = self.convolution(h, edge_sh, edge_basis, self.radial, neighbor, center)
+        aggregated = self.convolution(h, edge_sh, edge_basis, self.radial, neighbor, center, paired)
         return attr.apply(self.self_connection, x) + attr.apply(self.linear_2, aggregated * self.norm)

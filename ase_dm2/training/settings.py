@@ -35,6 +35,7 @@ class TrainingSettings:
     loss_weight: str = "none"  # of each structure's squared error, by its sigma: one of LOSS_WEIGHTS
     loss_weight_sigma: float = 0.05  # Å; the scale sigma_w of the loss weight
     cuequivariance: bool = False  # edge convolutions through cuEquivariance (its CUDA kernels; same model file)
+    compile: bool = False  # edge convolutions through torch.compile (compile_convolutions; same model file)
 
     def __post_init__(self):
         if self.sigma_distribution not in SIGMA_DISTRIBUTIONS:

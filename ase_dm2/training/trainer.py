@@ -35,6 +35,7 @@ from tqdm.auto import tqdm
 from ase_dm2.density import DensityModel, density_of
 from ase_dm2.io.atomic import atomic_path
 from ase_dm2.io.structures import cooling_rates
+from ase_dm2.network.convolution import compile_convolutions
 from ase_dm2.network.denoiser import Denoiser, DenoiserConfig
 from ase_dm2.training.crops import crop_centres, interior_density, spherical_crop
 from ase_dm2.training.noise import noisy_copy
@@ -132,6 +133,8 @@ class Trainer:
         self.average = None
         if settings.ema_decay > 0:
             self.average = AveragedModel(self.model, multi_avg_fn=get_ema_multi_avg_fn(settings.ema_decay))
+        if settings.compile:  # after the moving average's copy, which only validates and is saved
+            compile_convolutions(self.model)
         self.generator = torch.Generator().manual_seed(settings.seed)
         self.step = 0
         self.history = []
