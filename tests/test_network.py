@@ -153,3 +153,12 @@ def test_edge_convolution_equals_e3nn_tensor_product_and_scatter_with_gradients(
         ours_grads = torch.autograd.grad((ours * probe).sum(), [x, radial.weight])
         for a, b in zip(ours_grads, grads):
             torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+def test_compiling_without_a_cpp_compiler_is_refused_naming_the_fix(monkeypatch):
+    from ase_dm2.network.convolution import compile_convolutions
+
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.delenv("CXX", raising=False)
+    with pytest.raises(RuntimeError, match="needs a C\\+\\+ compiler.*apt-get install g\\+\\+"):
+        compile_convolutions(tiny_model())

@@ -11,6 +11,8 @@ share one evaluation of the radial network. compile_convolutions hands each
 chunk's work to torch.compile, which fuses its elementwise products on a CPU.
 """
 import math
+import os
+import shutil
 
 import torch
 from e3nn import o3
@@ -143,6 +145,10 @@ def compile_convolutions(model: torch.nn.Module) -> torch.nn.Module:
     is fixed, so each layer compiles once for full chunks and once, with a dynamic edge count, for the last one
     (about 20-50 s before the first steps); the weights, state dict and model file are unchanged.
     """
+    compilers = (os.environ.get("CXX", "g++"), "c++", "clang++")
+    if not any(shutil.which(name) for name in compilers):
+        raise RuntimeError("torch.compile needs a C++ compiler on a CPU and none was found (g++, c++, clang++ or "
+                           "$CXX): install one (apt-get install g++), or leave out --compile")
     for module in model.modules():
         if isinstance(module, EdgeConvolution):
             module.chunk_messages = torch.compile(module.chunk_messages)
