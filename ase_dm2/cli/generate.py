@@ -65,8 +65,9 @@ def add_parser(subparsers):
                         "%(default)s)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default %(default)s)")
     p.add_argument("--compile", action="store_true",
-                   help="CPU: the network's edge convolutions through torch.compile, about 2x faster a call after "
-                        "10-30 s of compiling (needs a C++ compiler); the same structures to float round-off")
+                   help="CPU: the network's edge convolutions through torch.compile, about 2.7x faster a call "
+                        "after 10-30 s of compiling (needs a C++ compiler); outputs equal to float round-off, "
+                        "which a long noisy run turns into another glass than the plain run's")
     p.add_argument("-o", "--output", required=True, help="output file, one frame per sample (e.g. out.extxyz)")
     p.add_argument("--trajectory", help="denoising trajectory (.traj; one per sample when several)")
     p.add_argument("--log", help="log file of step, sigma and mean displacement ('-' for stdout)")

@@ -64,7 +64,7 @@ def add_parser(subparsers):
                    help="edge convolutions through NVIDIA's cuEquivariance (extra 'cuequivariance'; its CUDA "
                         "kernels on a GPU); the model file is the same")
     p.add_argument("--compile", action="store_true",
-                   help="edge convolutions through torch.compile: a CPU step about 1.6x faster after 20-50 s of "
+                   help="edge convolutions through torch.compile: a CPU step about 2x faster after 20-50 s of "
                         "compiling (needs a C++ compiler); the model file is the same")
     arch = p.add_argument_group("architecture (defaults: DM2's network)")
     arch.add_argument("--cutoff", type=float, default=5.0, help="neighbour cutoff in Å (default %(default)s)")
