@@ -2,6 +2,7 @@
 then evaluate it beside the bundled model: what a session with a GPU runs first.
 
     python models/train_gpu.py a-SiO2 --minutes 7 --out OUT         # a-SiO2 first; then CuZr, AET-nanoparticle
+    python models/train_gpu.py a-SiO2 --minutes 60 --threads 1 --compile --out OUT   # between GPU sessions
 
 It resumes models/state/NAME.safetensors (weights, AdamW moments, moving average and random state, with the
 totals so far: steps, atom-passes, minutes per device; ase_dm2.training.state), or starts one at DM2's network
