@@ -92,7 +92,8 @@ def test_conditional_model_requires_rate():
 
 
 def test_species_maps_equal_the_tensor_products_and_follow_weight_changes():
-    """Per-species matrices (cached without gradients) give e3nn's own FullyConnectedTensorProduct."""
+    """Per-species matrices (cached in the model's dict without gradients, renewed when a weight changes) give
+    e3nn's own FullyConnectedTensorProduct, with and without a cache."""
     from e3nn import o3
 
     from ase_dm2.network.species import SpeciesAttributes
@@ -102,11 +103,15 @@ def test_species_maps_equal_the_tensor_products_and_follow_weight_changes():
     table = torch.randn(3, 4)
     species = torch.randint(3, (40,))
     x = torch.randn(40, module.irreps_in1.dim)
-    attributes = SpeciesAttributes(table, species)
+    cache = {}
+    attributes = SpeciesAttributes(table, species, cache)
     for change in range(3):
         with torch.no_grad():
             expected = module(x, table[species])
             torch.testing.assert_close(attributes.apply(module, x), expected, atol=1e-5, rtol=1e-5)
+            torch.testing.assert_close(SpeciesAttributes(table, species).apply(module, x), expected,
+                                       atol=1e-5, rtol=1e-5)
+            assert list(cache) == [module] and not hasattr(module, "_species_matrices")
             if change == 0:
                 module.weight.add_(0.5)  # an optimiser step or load_state_dict changes weights in place
             else:

@@ -6,9 +6,12 @@ attribute. With a handful of species, the matrix of each species is read off
 the module (applied to an identity basis) and every node is multiplied by its
 species' matrix: the same function to float round-off. Reading the matrices
 costs as much as applying the module to (species x features) nodes, so
-without gradients they are cached until a weight changes (generation reads
-them once), and with gradients they are used only where nodes outnumber that.
+without gradients they are kept in a cache the model owns (one dict per
+model, entries renewed when a weight changes: generation reads them once),
+and with gradients they are used only where nodes outnumber that.
 """
+from typing import Optional
+
 import torch
 
 
@@ -19,10 +22,13 @@ def _versions(module, table) -> tuple:
 
 
 class SpeciesAttributes:
-    """Species indices (N,) with the attribute table (num_species, dim) they index."""
+    """Species indices (N,) with the attribute table (num_species, dim) they index.
 
-    def __init__(self, table: torch.Tensor, species: torch.Tensor):
-        self.table, self.species = table, species
+    `cache` (optional): a dict owned by the model, module -> (weight versions, matrices), used without gradients.
+    """
+
+    def __init__(self, table: torch.Tensor, species: torch.Tensor, cache: Optional[dict] = None):
+        self.table, self.species, self.cache = table, species, cache
 
     def tensor(self) -> torch.Tensor:
         """The per-node attributes, (N, dim)."""
@@ -38,16 +44,15 @@ class SpeciesAttributes:
     def apply(self, module, x: torch.Tensor) -> torch.Tensor:
         """module(x, attributes) for a module linear in x."""
         num_species, dim_in = self.table.shape[0], x.shape[1]
-        if torch.is_grad_enabled():
+        if torch.is_grad_enabled() or self.cache is None:
             if x.shape[0] <= num_species * dim_in:
                 return module(x, self.tensor())
             matrices = self._matrices(module, dim_in, x)
         else:
             key = _versions(module, self.table)
-            cached = getattr(module, "_species_matrices", None)
+            cached = self.cache.get(module)
             if cached is None or cached[0] != key:
-                cached = (key, self._matrices(module, dim_in, x))
-                module._species_matrices = cached
+                cached = self.cache[module] = (key, self._matrices(module, dim_in, x))
             matrices = cached[1]
         every = (x @ matrices).reshape(x.shape[0], num_species, -1)  # each node under every species' matrix
         return every.gather(1, self.species.view(-1, 1, 1).expand(-1, 1, every.shape[2])).squeeze(1)
