@@ -6,10 +6,12 @@ TF32 matrix products (to keep only where benchmarks/denoising_error.py shows no 
 the edge convolutions through cuEquivariance (ase_dm2.network.cue); --compile rows with them through
 torch.compile (ase_dm2.network.convolution.compile_convolutions; the compiling falls in the warm-up step).
 --baseline DIR adds rows of another checkout's training step (e.g. a git worktree of an older commit), each timed
-in a fresh process, in the same run. DM2's whole training budget is about 1.44e9 atom-passes (30,000-40,000 steps
+in a fresh process, in the same run; --baseline-compile times it with its convolutions compiled (checkouts from
+966b2f9 on). DM2's whole training budget is about 1.44e9 atom-passes (30,000-40,000 steps
 of 16 structures of 3,000 atoms).
 Usage: python benchmarks/training_throughput.py [--device cuda] [--sizes dm2 bundled] [--batches 1 4 16]
-           [--steps 3] [--tf32] [--cuequivariance] [--compile] [--baseline DIR] [--threads 1]
+           [--steps 3] [--tf32] [--cuequivariance] [--compile] [--baseline DIR [--baseline-compile]] [--skip-plain]
+           [--threads 1]
 """
 import argparse
 import json
@@ -63,7 +65,8 @@ def seconds_per_step(size: str, batch: int, device: str, steps: int, structures,
 def baseline_seconds(checkout: str, args, size: str, batch: int) -> float:
     """Seconds a step of `checkout`'s own package (PYTHONPATH), timed by this script in a fresh process."""
     command = [sys.executable, __file__, "--json", "--sizes", size, "--batches", str(batch), "--steps",
-               str(args.steps), "--threads", str(args.threads), "--device", args.device]
+               str(args.steps), "--threads", str(args.threads), "--device", args.device,
+               *["--compile", "--skip-plain"] * args.baseline_compile]
     environment = dict(os.environ, PYTHONPATH=str(Path(checkout).resolve()))
     result = subprocess.run(command, env=environment, capture_output=True, text=True)
     if result.returncode:
@@ -82,21 +85,25 @@ def main():
     parser.add_argument("--cuequivariance", action="store_true", help="also time with cuEquivariance's convolution")
     parser.add_argument("--compile", action="store_true", help="also time with torch.compile'd convolutions")
     parser.add_argument("--baseline", metavar="DIR", help="also time the training step of the checkout in DIR")
+    parser.add_argument("--baseline-compile", action="store_true",
+                        help="time the baseline's step with its convolutions compiled")
     parser.add_argument("--json", action="store_true", help="print only the seconds a step of each row, as JSON")
+    parser.add_argument("--skip-plain", action="store_true", help="leave out the plain fp32 step's rows")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     configure_runtime(args.threads)
     cuda = args.device.startswith("cuda")
     batches = args.batches or ([1, 4, 16] if cuda else [1, 4])
     structures = glasses(max(batches))
-    levers = ([("fp32", "ours")] + [("tf32", "ours")] * (cuda and args.tf32)
+    levers = ([("fp32", "ours")] * (not args.skip_plain) + [("tf32", "ours")] * (cuda and args.tf32)
               + [("fp32", "cuEquivariance")] * args.cuequivariance + [("fp32", "torch.compile")] * args.compile)
     rows, seconds_only = [], []
     for size in args.sizes:
         for batch in batches:
             timed = [(matmul, lever, None) for matmul, lever in levers]
             if args.baseline:
-                timed.insert(0, ("fp32", f"baseline ({args.baseline})",
+                lever = "baseline, compiled" if args.baseline_compile else "baseline"
+                timed.insert(0, ("fp32", f"{lever} ({args.baseline})",
                                  baseline_seconds(args.baseline, args, size, batch)))
             for matmul, lever, seconds in timed:
                 if seconds is None:

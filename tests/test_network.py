@@ -91,36 +91,30 @@ def test_conditional_model_requires_rate():
         model.graph([random_silica(4)])
 
 
-def test_species_maps_equal_the_tensor_products_and_follow_weight_changes():
-    """Per-species matrices (cached in the model's dict without gradients, renewed when a weight changes) give
-    e3nn's own FullyConnectedTensorProduct, with and without a cache."""
+def test_species_maps_equal_the_tensor_products_with_gradients():
+    """Per-species matrices read off the weights give e3nn's own FullyConnectedTensorProduct, its gradients and
+    its weight changes; non-scalar attributes are refused."""
     from e3nn import o3
 
     from ase_dm2.network.species import SpeciesAttributes
 
     torch.manual_seed(0)
-    module = o3.FullyConnectedTensorProduct("6x0e + 3x1o", "4x0e", "5x0e + 2x1o")
-    table = torch.randn(3, 4)
+    module = o3.FullyConnectedTensorProduct("6x0e + 3x1o + 2x2e + 1x1e", "4x0e", "5x0e + 2x1o + 3x2e + 1x0o")
+    table = torch.randn(3, 4, requires_grad=True)
     species = torch.randint(3, (40,))
-    x = torch.randn(40, module.irreps_in1.dim)
-    cache = {}
-    attributes = SpeciesAttributes(table, species, cache)
-    for change in range(3):
+    x = torch.randn(40, module.irreps_in1.dim, requires_grad=True)
+    for change in range(2):
+        got, expected = SpeciesAttributes(table, species).apply(module, x), module(x, table[species])
+        torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+        probe = torch.randn_like(expected)
+        grads = torch.autograd.grad((got * probe).sum(), (x, table, module.weight))
+        for ours, theirs in zip(grads, torch.autograd.grad((expected * probe).sum(), (x, table, module.weight))):
+            torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=1e-5)
         with torch.no_grad():
-            expected = module(x, table[species])
-            torch.testing.assert_close(attributes.apply(module, x), expected, atol=1e-5, rtol=1e-5)
-            torch.testing.assert_close(SpeciesAttributes(table, species).apply(module, x), expected,
-                                       atol=1e-5, rtol=1e-5)
-            assert list(cache) == [module] and not hasattr(module, "_species_matrices")
-            if change == 0:
-                module.weight.add_(0.5)  # an optimiser step or load_state_dict changes weights in place
-            else:
-                table.mul_(-1.0)
-    many, many_species = torch.randn(4000, module.irreps_in1.dim), torch.randint(3, (4000,))
-    for nodes, kinds in ((x, species), (many, many_species)):  # with gradients: fewer / more nodes than rows
-        out = SpeciesAttributes(table, kinds).apply(module, nodes)
-        assert out.requires_grad
-        torch.testing.assert_close(out, module(nodes, table[kinds]), atol=1e-5, rtol=1e-5)
+            module.weight.add_(0.5)  # an optimiser step or load_state_dict changes weights in place
+    vector_attributes = o3.FullyConnectedTensorProduct("2x0e", "1x1o", "2x1o")
+    with pytest.raises(ValueError, match="scalars"):
+        SpeciesAttributes(torch.randn(2, 3), species).apply(vector_attributes, torch.randn(40, 2))
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -150,7 +150,7 @@ class DM2Network(ScoreModel):
     def forward(self, graph: Graph) -> torch.Tensor:
         edge_sh, edge_basis = self.edge_features(graph)
         x = self.init_embed.embed_node_x(graph.species)
-        z = SpeciesAttributes(self.init_embed.embed_node_z.weight, graph.species, self.species_matrices)
+        z = SpeciesAttributes(self.init_embed.embed_node_z.weight, graph.species)
         shift = 0.0
         if self.conditional:
             if graph.rate is None:

@@ -46,7 +46,6 @@ class ScoreModel(torch.nn.Module):
         self.config = config
         self.density_model = density_model
         self.provenance = dict(provenance or {})
-        self.species_matrices = {}  # per-species maps read off the layers for generation (network/species.py)
 
     @property
     def species(self) -> tuple:

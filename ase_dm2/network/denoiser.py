@@ -134,7 +134,7 @@ class Denoiser(ScoreModel):
         lengths = vectors.norm(dim=-1)
         edge_sh = o3.spherical_harmonics(self.irreps_edge, vectors, normalize=True, normalization="component")
         edge_basis = self.radial_basis(lengths)
-        attr = SpeciesAttributes(self.embed_attributes.weight, graph.species, self.species_matrices)
+        attr = SpeciesAttributes(self.embed_attributes.weight, graph.species)
         x = self.embed_features(graph.species)
         condition = self.condition(graph)
         for interaction, gate in zip(self.interactions, self.gates):
