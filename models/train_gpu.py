@@ -3,13 +3,16 @@ then evaluate it beside the bundled model: what a session with a GPU runs first.
 
     python models/train_gpu.py a-SiO2 --minutes 7 --out OUT         # a-SiO2 first; then CuZr, AET-nanoparticle
     python models/train_gpu.py a-SiO2 --minutes 60 --threads 1 --compile --out OUT   # between GPU sessions
+    python models/train_gpu.py a-SiO2 --minutes 30 --cooldown 1500 --out OUT         # a snapshot to evaluate
 
 It resumes models/state/NAME.safetensors (weights, AdamW moments, moving average and random state, with the
 totals so far: steps, atom-passes, minutes per device; ase_dm2.training.state), or starts one at DM2's network
 size (64x0e+32x1o, 3 layers, lmax 2; --size), and trains with DM2's objective (sigma ~ U[0.001, 0.75] Å,
 unweighted MSE, AdamW at 2e-4, 16 structures a step on a GPU, 1 on a CPU) and a moving average of the weights
-(0.999), until the next step would pass --minutes. The a-SiO2 recipe holds out the same glasses as the bundled
-model, so the denoising errors compare. Then it writes to OUT:
+(0.999), until the next step would pass --minutes. --cooldown N instead decays the learning rate (cosine) to
+--final-lr over the next N steps and stops there (or at --minutes): a branch off the chain whose model is the one
+to evaluate and bundle, while the chain goes on from the state before it, at the constant rate. The a-SiO2 recipe
+holds out the same glasses as the bundled model, so the denoising errors compare. Then it writes to OUT:
 
 - state.safetensors: the new state, written every --save-minutes (10) so a run stopped early keeps its steps
   (copy it over models/state/NAME.safetensors and commit it);
@@ -76,6 +79,10 @@ def parse_arguments(argv=None):
     parser.add_argument("--device", help="cuda or cpu (default: cuda if there is one)")
     parser.add_argument("--batch-size", type=int, help="structures a step (default: 16 on a GPU, 1 on a CPU)")
     parser.add_argument("--learning-rate", type=float, default=2e-4, help="AdamW (default 2e-4, DM2's)")
+    parser.add_argument("--cooldown", type=int, metavar="N",
+                        help="decay the learning rate to --final-lr over the next N steps, then stop: a snapshot "
+                             "to evaluate (keep the chain's state; do not copy this run's over it)")
+    parser.add_argument("--final-lr", type=float, default=1e-5, help="learning rate a cooldown ends at (1e-5)")
     parser.add_argument("--cuequivariance", action="store_true",
                         help="edge convolutions through cuEquivariance (its CUDA kernels; same state and model)")
     parser.add_argument("--compile", action="store_true",
@@ -104,6 +111,9 @@ def main(argv=None) -> int:
 def train_and_evaluate(args) -> int:
     if not (args.minutes > 0 and args.save_minutes > 0):
         raise ValueError(f"--minutes and --save-minutes must be positive, got {args.minutes} and {args.save_minutes}")
+    if args.cooldown is not None and not (args.cooldown > 0 and 0 < args.final_lr < args.learning_rate):
+        raise ValueError(f"a cooldown needs N > 0 steps and 0 < --final-lr < --learning-rate, got {args.cooldown}, "
+                         f"{args.final_lr} and {args.learning_rate}")
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"{out} is not empty; give a new folder")
@@ -137,7 +147,10 @@ def train_and_evaluate(args) -> int:
             raise ValueError(f"{state} holds a network of {describe(held.to_dict())}; this run asks for "
                              f"{describe(config.to_dict())}: leave out --size, or give another --state")
         config = held
-    settings = TrainingSettings(steps=10**7, batch_size=args.batch_size or (16 if device == "cuda" else 1),
+    start = read_bookkeeping(state)["step"] if state.is_file() else 0
+    schedule = (dict(steps=start + args.cooldown, decay_start=start, final_learning_rate=args.final_lr)
+                if args.cooldown else dict(steps=10**7))
+    settings = TrainingSettings(**schedule, batch_size=args.batch_size or (16 if device == "cuda" else 1),
                                 learning_rate=args.learning_rate, ema_decay=0.999, device=device,
                                 validation_interval=100, checkpoint_interval=10**7,
                                 cuequivariance=args.cuequivariance, compile=args.compile, **plan["options"])

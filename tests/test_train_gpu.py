@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import ase_dm2.training.state
+from ase_dm2 import load_model
 from ase_dm2.training import Trainer, TrainingSettings
 from ase_dm2.training.state import load_state, read_bookkeeping, save_state
 from helpers import random_silica, tiny_config
@@ -133,6 +134,15 @@ def test_train_gpu_trains_continues_and_evaluates(train_gpu, tmp_path, capsys, m
     assert two["total"]["steps"] == one["total"]["steps"] + two["this_run"]["steps"]
     assert read_bookkeeping(tmp_path / "two" / "state.safetensors")["step"] == two["total"]["steps"]
     capsys.readouterr()
+
+    cooled = tmp_path / "cooled"  # a branch that decays the rate over 3 steps and stops there, whatever the budget
+    assert train_gpu.main(resumed + ["--minutes", "5", "--cooldown", "3", "--final-lr", "1e-4", "--out", str(cooled),
+                                     "--state", state]) == 0
+    assert json.loads((cooled / "progress.json").read_text())["total"]["steps"] == one["total"]["steps"] + 3
+    recorded = load_model(cooled / "model.safetensors").provenance["settings"]
+    assert (recorded["decay_start"], recorded["final_learning_rate"]) == (one["total"]["steps"], 1e-4)
+    assert train_gpu.main(resumed + ["--minutes", "1", "--cooldown", "0", "--out", str(tmp_path / "c0")]) == 2
+    assert "a cooldown needs N > 0 steps" in capsys.readouterr().err
 
     bundled_size = ["bundled" if arg == "small" else arg for arg in small]
     assert train_gpu.main(bundled_size + ["--minutes", "0.03", "--out", str(tmp_path / "x"), "--state", state]) == 2

@@ -89,6 +89,12 @@ def test_cosine_learning_rate_and_moving_average():
     assert settings.learning_rate_at(50) == pytest.approx(0.5 * (1e-3 + 1e-5))
     assert settings.learning_rate_at(100) == pytest.approx(1e-5)
     assert TrainingSettings(learning_rate=2e-4).learning_rate_at(12345) == 2e-4
+    cooldown = TrainingSettings(steps=300, learning_rate=1e-3, final_learning_rate=1e-5, decay_start=200)
+    assert cooldown.learning_rate_at(150) == cooldown.learning_rate_at(200) == pytest.approx(1e-3)
+    assert cooldown.learning_rate_at(250) == pytest.approx(0.5 * (1e-3 + 1e-5))
+    assert cooldown.learning_rate_at(300) == pytest.approx(1e-5)
+    with pytest.raises(ValueError, match="decay must start"):
+        TrainingSettings(steps=300, decay_start=300)
     trainer = Trainer(small_set(), "unused", tiny_config(), TrainingSettings(steps=3, ema_decay=0.9, **FAST))
     trainer.train_step()
     first = {k: v.clone() for k, v in trainer.model.state_dict().items()}

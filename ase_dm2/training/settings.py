@@ -27,6 +27,7 @@ class TrainingSettings:
     device: str = "cpu"
     rate_key: str = RATE_KEY
     final_learning_rate: Optional[float] = None  # cosine decay to this over `steps`; None: constant
+    decay_start: int = 0  # step where that decay begins (a cooldown branched off a run at a constant rate)
     ema_decay: float = 0.0  # weight of the old average per step; 0: no averaging
     crop_radius: Optional[float] = None  # Å; finite structures are trained on as spherical crops
     crop_margin: float = 5.0  # Å; loss atoms lie this far inside the crop and the structure
@@ -46,6 +47,8 @@ class TrainingSettings:
         for name in ("steps", "batch_size", "validation_interval", "checkpoint_interval"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name.replace('_', ' ')} must be at least 1, got {getattr(self, name)}")
+        if not 0 <= self.decay_start < self.steps:
+            raise ValueError(f"the decay must start in [0, steps), got step {self.decay_start} of {self.steps}")
         if not self.learning_rate > 0:
             raise ValueError(f"the learning rate must be positive, got {self.learning_rate}")
         if not 0 <= self.ema_decay < 1:
@@ -57,6 +60,6 @@ class TrainingSettings:
         """Learning rate of optimiser step `step` (0-based)."""
         if self.final_learning_rate is None:
             return self.learning_rate
-        progress = min(step / max(self.steps, 1), 1.0)
+        progress = min(max(step - self.decay_start, 0) / (self.steps - self.decay_start), 1.0)
         span = self.learning_rate - self.final_learning_rate
         return self.final_learning_rate + 0.5 * span * (1 + math.cos(math.pi * progress))
