@@ -105,11 +105,13 @@ def test_each_step_applies_model_displacement_and_noise(model):
     start = atoms.positions.copy()
     expected = ScoreCalculator(model, rate=1.0).get_property("displacement", atoms.copy())
     dyn = DiffusionDynamics(atoms, model, rate=1.0, schedule=NoiseSchedule(steps=2, noiseless_steps=2))
-    dyn.run(1)  # noiseless: exactly x - eps(x), wrapped
+    dyn.run(1)  # noiseless: x - eps(x), wrapped
     moved = atoms.copy()
     moved.positions = start - expected
     moved.wrap()
-    np.testing.assert_allclose(atoms.positions, moved.positions, atol=1e-10)
+    # to float32 round-off: the engine's neighbour list (vesin-torch's full list) orders the edges, and so the
+    # network's sums, differently from the calculator's (paired half list)
+    np.testing.assert_allclose(atoms.positions, moved.positions, atol=1e-6)
 
 
 def test_calculator_caches_and_recomputes(model):
