@@ -82,6 +82,8 @@ def parse_arguments(argv=None):
     parser.add_argument("--cooldown", type=int, metavar="N",
                         help="decay the learning rate to --final-lr over the next N steps, then stop: a snapshot "
                              "to evaluate (keep the chain's state; do not copy this run's over it)")
+    parser.add_argument("--steps", type=int, metavar="N",
+                        help="stop after N steps (or at --minutes): arms of equal compute from the same state")
     parser.add_argument("--final-lr", type=float, default=1e-5, help="learning rate a cooldown ends at (1e-5)")
     parser.add_argument("--cuequivariance", action="store_true",
                         help="edge convolutions through cuEquivariance (its CUDA kernels; same state and model)")
@@ -114,6 +116,8 @@ def train_and_evaluate(args) -> int:
     if args.cooldown is not None and not (args.cooldown > 0 and 0 < args.final_lr < args.learning_rate):
         raise ValueError(f"a cooldown needs N > 0 steps and 0 < --final-lr < --learning-rate, got {args.cooldown}, "
                          f"{args.final_lr} and {args.learning_rate}")
+    if args.steps is not None and (args.steps <= 0 or args.cooldown is not None):
+        raise ValueError(f"--steps needs N > 0 and no --cooldown (a cooldown's N is its length), got {args.steps}")
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"{out} is not empty; give a new folder")
@@ -141,15 +145,16 @@ def train_and_evaluate(args) -> int:
     state = Path(args.state) if args.state else ROOT / "models" / "state" / f"{args.name}.safetensors"
     species = sorted({s for a in structures + (validation or []) for s in a.get_chemical_symbols()})
     config = DenoiserConfig(species=species, conditional=plan["conditional"], **SIZES[args.size or "dm2"])
-    if state.is_file():
-        held = DenoiserConfig(**read_bookkeeping(state)["config"])
+    bookkeeping = read_bookkeeping(state) if state.is_file() else {"step": 0}
+    if "config" in bookkeeping:
+        held = DenoiserConfig(**bookkeeping["config"])
         if held.species != config.species or (args.size and held != config):
             raise ValueError(f"{state} holds a network of {describe(held.to_dict())}; this run asks for "
                              f"{describe(config.to_dict())}: leave out --size, or give another --state")
         config = held
-    start = read_bookkeeping(state)["step"] if state.is_file() else 0
+    start = bookkeeping["step"]
     schedule = (dict(steps=start + args.cooldown, decay_start=start, final_learning_rate=args.final_lr)
-                if args.cooldown else dict(steps=10**7))
+                if args.cooldown else dict(steps=start + args.steps if args.steps else 10**7))
     settings = TrainingSettings(**schedule, batch_size=args.batch_size or (16 if device == "cuda" else 1),
                                 learning_rate=args.learning_rate, ema_decay=0.999, device=device,
                                 validation_interval=100, checkpoint_interval=10**7,

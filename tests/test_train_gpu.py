@@ -144,6 +144,17 @@ def test_train_gpu_trains_continues_and_evaluates(train_gpu, tmp_path, capsys, m
     assert train_gpu.main(resumed + ["--minutes", "1", "--cooldown", "0", "--out", str(tmp_path / "c0")]) == 2
     assert "a cooldown needs N > 0 steps" in capsys.readouterr().err
 
+    for arm in ("a", "b"):  # arms of equal steps from one state draw the same structures and noise
+        assert train_gpu.main(resumed + ["--minutes", "5", "--steps", "2", "--out", str(tmp_path / arm),
+                                         "--state", state]) == 0
+    assert json.loads((tmp_path / "a" / "progress.json").read_text())["total"]["steps"] == one["total"]["steps"] + 2
+    arms = [load_model(tmp_path / arm / "model.safetensors") for arm in ("a", "b")]
+    assert arms[0].provenance["settings"]["final_learning_rate"] is None
+    weights = [arm.state_dict() for arm in arms]
+    assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])
+    assert train_gpu.main(resumed + ["--minutes", "1", "--steps", "0", "--out", str(tmp_path / "s0")]) == 2
+    assert "--steps needs N > 0" in capsys.readouterr().err
+
     bundled_size = ["bundled" if arg == "small" else arg for arg in small]
     assert train_gpu.main(bundled_size + ["--minutes", "0.03", "--out", str(tmp_path / "x"), "--state", state]) == 2
     assert "holds a network of species O, Si, 8x0e+4x1o" in capsys.readouterr().err
