@@ -22,6 +22,7 @@ from helpers import random_silica, tiny_config, tiny_model
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 from sampler_temperature import sampled_variance  # noqa: E402
+from defect_trace import stretched_pairs, trace  # noqa: E402
 
 
 def noise_model(seed=0, conditional=True):
@@ -296,3 +297,18 @@ def test_generate_cli_sampler_options(tmp_path):
     samples = generate(load_model(conditioned), n_atoms=30, composition="SiO2", density=2.2, rate=1.0,
                        sampler="edm", calls=5, n_samples=2, batch_size=2, progress=False)
     assert [a.info["seed"] for a in samples] == [0, 1]
+
+
+def test_defect_trace_counts_stretched_bonds_and_ends_at_the_generated_structure():
+    from ase import Atoms
+
+    def network(fourth: float) -> Atoms:  # Si 0 with three bonds and its fourth O at `fourth` Å, bonded to Si 5
+        return Atoms("SiO4Si", positions=[(0, 0, 0), (1.6, 0, 0), (0, 1.6, 0), (0, 0, 1.6), (-fourth, 0, 0),
+                                          (-fourth - 1.6, 0, 0)], cell=[30, 30, 30], pbc=True)
+
+    assert [stretched_pairs(network(d)) for d in (1.6, 2.1, 2.3)] == [0, 1, 0]
+    model, atoms = tiny_model(conditional=True), random_silica(10, seed=3)
+    sampler = make_sampler("dm2", model, schedule=NoiseSchedule(steps=5, sigma_max=0.8, sigma_min=0.01,
+                                                                  noiseless_steps=1))
+    found = trace(model, atoms, sampler, seed=0, rate=1.0, every=2)
+    assert list(found) == [0, 2, 4, "end"] and found[4] == found["end"]
