@@ -87,6 +87,8 @@ def parse_arguments(argv=None):
     parser.add_argument("--steps", type=int, metavar="N",
                         help="stop after N steps (or at --minutes): arms of equal compute from the same state")
     parser.add_argument("--final-lr", type=float, default=1e-5, help="learning rate a cooldown ends at (1e-5)")
+    parser.add_argument("--per-atom-noise", action="store_true",
+                        help="each atom's noise scale ~ U[sigma_min, the structure's sigma], as the sampler's")
     parser.add_argument("--cuequivariance", action="store_true",
                         help="edge convolutions through cuEquivariance (its CUDA kernels; same state and model)")
     parser.add_argument("--compile", action="store_true",
@@ -160,7 +162,8 @@ def train_and_evaluate(args) -> int:
     settings = TrainingSettings(**schedule, batch_size=args.batch_size or (16 if device == "cuda" else 1),
                                 learning_rate=args.learning_rate, ema_decay=0.999, device=device,
                                 validation_interval=100, checkpoint_interval=10**7,
-                                cuequivariance=args.cuequivariance, compile=args.compile, **plan["options"])
+                                per_atom_noise=args.per_atom_noise, cuequivariance=args.cuequivariance,
+                                compile=args.compile, **plan["options"])
     trainer = Trainer(structures, out, config, settings, validation)
     totals = load_state(trainer, state) if state.is_file() else {"steps": 0, "atom_passes": 0, "minutes": {}}
     train(args, trainer, totals, out)

@@ -150,8 +150,13 @@ def test_train_gpu_trains_continues_and_evaluates(train_gpu, tmp_path, capsys, m
     assert json.loads((tmp_path / "a" / "progress.json").read_text())["total"]["steps"] == one["total"]["steps"] + 2
     arms = [load_model(tmp_path / arm / "model.safetensors") for arm in ("a", "b")]
     assert arms[0].provenance["settings"]["final_learning_rate"] is None
+    assert train_gpu.main(resumed + ["--minutes", "5", "--steps", "2", "--per-atom-noise", "--out",
+                                     str(tmp_path / "c"), "--state", state]) == 0  # the sampler's noise
+    arms.append(load_model(tmp_path / "c" / "model.safetensors"))
+    assert [arm.provenance["settings"]["per_atom_noise"] for arm in arms] == [False, False, True]
     weights = [arm.state_dict() for arm in arms]
     assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])
+    assert not all(torch.equal(weights[0][name], weights[2][name]) for name in weights[0])
     assert train_gpu.main(resumed + ["--minutes", "1", "--steps", "0", "--out", str(tmp_path / "s0")]) == 2
     assert "--steps needs N > 0" in capsys.readouterr().err
 
