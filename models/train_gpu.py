@@ -4,17 +4,18 @@ then evaluate it beside the bundled model: what a session with a GPU runs first.
     python models/train_gpu.py a-SiO2 --minutes 7 --out OUT         # a-SiO2 first; then CuZr, AET-nanoparticle
     python models/train_gpu.py a-SiO2 --minutes 60 --threads 1 --compile --out OUT   # between GPU sessions
     python models/train_gpu.py a-SiO2 --minutes 30 --cooldown 1500 --out OUT         # a snapshot to evaluate
-    python models/train_gpu.py a-SiO2 --minutes 90 --steps 3000 --learning-rate 4e-4 --out OUT   # an arm
+    python models/train_gpu.py a-SiO2 --minutes 90 --steps 3000 --per-atom-noise --out OUT       # an arm
 
 It resumes models/state/NAME.safetensors (weights, AdamW moments, moving average and random state, with the totals
 so far: steps, atom-passes, minutes per device; ase_dm2.training.state), or starts one at DM2's network size
-(64x0e+32x1o, 3 layers, lmax 2; --size), and trains with DM2's objective (sigma ~ U[0.001, 0.75] Å, unweighted MSE,
-AdamW at 2e-4, 16 structures a step on a GPU, 1 on a CPU) and a moving average of the weights (0.999), until the
-next step would pass --minutes. --cooldown N instead decays the learning rate (cosine) to --final-lr over the next
-N steps and stops there (or at --minutes): a branch off the chain whose model is the one to evaluate and bundle,
-while the chain goes on from the state before it, at the constant rate. --steps N stops after N steps: arms from
-one state then see the same structures and noise. The a-SiO2 recipe holds out the same glasses as the bundled
-model, so the denoising errors compare. Then it writes to OUT:
+(64x0e+32x1o, 3 layers, lmax 2; --size), and trains with DM2's objective (sigma ~ U[0.001, 0.75] Å a structure, or
+with --per-atom-noise each atom's scale below it; unweighted MSE, AdamW at 2e-4, 16 structures a step on a GPU, 1
+on a CPU) and a moving average of the weights (0.999), until the next step would pass --minutes. --cooldown N
+instead decays the learning rate (cosine) to --final-lr over the next N steps and stops there (or at --minutes): a
+branch off the chain whose model is the one to evaluate and bundle, while the chain goes on from the state before
+it, at the constant rate. --steps N stops after N steps: arms from one state then see the same structures and
+noise. The a-SiO2 recipe holds out the same glasses as the bundled model, so the denoising errors compare. Then it
+writes to OUT:
 
 - state.safetensors: the new state, written every --save-minutes (10) so a run stopped early keeps its steps
   (copy it over models/state/NAME.safetensors and commit it);
