@@ -45,9 +45,10 @@ def trace(model, atoms, sampler, seed: int, rate: float, every: int) -> dict:
     engine = DenoisingEngine([atoms], model, [seed], [rate] if model.conditional else None)
     found, estimate = {}, atoms.copy()
     for k in range(sampler.steps):
-        before = engine.positions.clone()
+        traced = k % every == 0 or k == sampler.steps - 1
+        before = engine.positions.clone() if traced else None
         eps = sampler.step(engine, k)
-        if k % every == 0 or k == sampler.steps - 1:
+        if traced:
             estimate.positions = (before - eps).cpu().numpy()
             estimate.wrap()
             found[k] = figures(estimate)
