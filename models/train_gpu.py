@@ -5,6 +5,7 @@ then evaluate it beside the bundled model: what a session with a GPU runs first.
     python models/train_gpu.py a-SiO2 --minutes 60 --threads 1 --compile --out OUT   # between GPU sessions
     python models/train_gpu.py a-SiO2 --minutes 30 --cooldown 1500 --out OUT         # a snapshot to evaluate
     python models/train_gpu.py a-SiO2 --minutes 90 --steps 3000 --per-atom-noise --out OUT       # an arm
+    python models/train_gpu.py a-SiO2 --evaluate-only --state STATE --out OUT      # a state saved mid-run
 
 It resumes models/state/NAME.safetensors (weights, AdamW moments, moving average and random state, with the totals
 so far: steps, atom-passes, minutes per device; ase_dm2.training.state), or starts one at DM2's network size
@@ -14,7 +15,8 @@ on a CPU) and a moving average of the weights (0.999), until the next step would
 instead decays the learning rate (cosine) to --final-lr over the next N steps and stops there (or at --minutes): a
 branch off the chain whose model is the one to evaluate and bundle, while the chain goes on from the state before
 it, at the constant rate. --steps N stops after N steps: arms from one state then see the same structures and
-noise. The a-SiO2 recipe holds out the same glasses as the bundled model, so the denoising errors compare. Then it
+noise. --evaluate-only trains nothing: it writes the model of a state (e.g. one a stopped run saved) and its
+evaluation. The a-SiO2 recipe holds out the same glasses as the bundled model, so the denoising errors compare. Then it
 writes to OUT:
 
 - state.safetensors: the new state, written every --save-minutes (10) so a run stopped early keeps its steps
@@ -71,7 +73,7 @@ def parse_arguments(argv=None):
 
     parser = argparse.ArgumentParser(prog="train_gpu.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("name", help="a-SiO2, CuZr or AET-nanoparticle")
-    parser.add_argument("--minutes", type=float, required=True, help="training budget (wall clock)")
+    parser.add_argument("--minutes", type=float, help="training budget (wall clock); required unless --evaluate-only")
     parser.add_argument("--out", required=True, help="folder for the new state, model, losses and evaluation")
     parser.add_argument("--state", help="training state to continue (default: models/state/NAME.safetensors, "
                                         "if it exists)")
@@ -87,6 +89,8 @@ def parse_arguments(argv=None):
                              "to evaluate (keep the chain's state; do not copy this run's over it)")
     parser.add_argument("--steps", type=int, metavar="N",
                         help="stop after N steps (or at --minutes): arms of equal compute from the same state")
+    parser.add_argument("--evaluate-only", action="store_true",
+                        help="no training: write the state's model and evaluate it")
     parser.add_argument("--final-lr", type=float, default=1e-5, help="learning rate a cooldown ends at (1e-5)")
     parser.add_argument("--per-atom-noise", action="store_true",
                         help="each atom's noise scale ~ U[sigma_min, the structure's sigma], as the sampler's")
@@ -116,7 +120,12 @@ def main(argv=None) -> int:
 
 
 def train_and_evaluate(args) -> int:
-    if not (args.minutes > 0 and args.save_minutes > 0):
+    if args.evaluate_only:
+        if args.minutes is not None or args.steps is not None or args.cooldown is not None:
+            raise ValueError("--evaluate-only trains nothing: leave out --minutes, --steps and --cooldown")
+    elif args.minutes is None:
+        raise ValueError("give a training budget with --minutes (or --evaluate-only to evaluate a state)")
+    elif not (args.minutes > 0 and args.save_minutes > 0):
         raise ValueError(f"--minutes and --save-minutes must be positive, got {args.minutes} and {args.save_minutes}")
     if args.cooldown is not None and not (args.cooldown > 0 and 0 < args.final_lr < args.learning_rate):
         raise ValueError(f"a cooldown needs N > 0 steps and 0 < --final-lr < --learning-rate, got {args.cooldown}, "
@@ -166,8 +175,13 @@ def train_and_evaluate(args) -> int:
                                 per_atom_noise=args.per_atom_noise, cuequivariance=args.cuequivariance,
                                 compile=args.compile, **plan["options"])
     trainer = Trainer(structures, out, config, settings, validation)
+    if args.evaluate_only and not state.is_file():
+        raise FileNotFoundError(f"--evaluate-only needs a training state; {state} does not exist")
     totals = load_state(trainer, state) if state.is_file() else {"steps": 0, "atom_passes": 0, "minutes": {}}
-    train(args, trainer, totals, out)
+    if args.evaluate_only:
+        trainer.finish()
+    else:
+        train(args, trainer, totals, out)
     evaluation = evaluate(args, trainer, plan["references"], plan["read"])
     (out / "evaluation.json").write_text(json.dumps(evaluation, indent=1) + "\n")
     (out / "evaluation.md").write_text(evaluation_text(evaluation))

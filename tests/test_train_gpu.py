@@ -160,6 +160,18 @@ def test_train_gpu_trains_continues_and_evaluates(train_gpu, tmp_path, capsys, m
     assert train_gpu.main(resumed + ["--minutes", "1", "--steps", "0", "--out", str(tmp_path / "s0")]) == 2
     assert "--steps needs N > 0" in capsys.readouterr().err
 
+    exported = tmp_path / "exported"  # a state's model, written without training, is the model its run wrote
+    assert train_gpu.main(resumed + ["--evaluate-only", "--out", str(exported),
+                                     "--state", str(tmp_path / "a" / "state.safetensors")]) == 0
+    again = load_model(exported / "model.safetensors")
+    assert again.provenance["steps"] == one["total"]["steps"] + 2
+    assert all(torch.equal(weights[0][name], again.state_dict()[name]) for name in weights[0])
+    assert (exported / "evaluation.json").is_file() and not (exported / "state.safetensors").exists()
+    assert train_gpu.main(resumed + ["--evaluate-only", "--minutes", "1", "--out", str(tmp_path / "e1")]) == 2
+    assert "--evaluate-only trains nothing" in capsys.readouterr().err
+    assert train_gpu.main(resumed + ["--out", str(tmp_path / "e2")]) == 2
+    assert "give a training budget with --minutes" in capsys.readouterr().err
+
     bundled_size = ["bundled" if arg == "small" else arg for arg in small]
     assert train_gpu.main(bundled_size + ["--minutes", "0.03", "--out", str(tmp_path / "x"), "--state", state]) == 2
     assert "holds a network of species O, Si, 8x0e+4x1o" in capsys.readouterr().err
