@@ -147,6 +147,9 @@ def train_and_evaluate(args) -> int:
 
     configure_runtime(args.threads)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    state = Path(args.state) if args.state else ROOT / "models" / "state" / f"{args.name}.safetensors"
+    if args.evaluate_only and not state.is_file():
+        raise FileNotFoundError(f"--evaluate-only needs a training state; {state} does not exist")
     plan = recipe(args.name)
     if args.files:
         plan.update(files=[Path(f) for f in args.files], validation=None, read={}, references=args.files)
@@ -156,7 +159,6 @@ def train_and_evaluate(args) -> int:
                                 f"{reference_data_missing() or 'see the recipe in models/train_gpu.py'}")
     structures = read_structures(plan["files"], **plan["read"])
     validation = read_structures(plan["validation"], **plan["read"]) if plan["validation"] else None
-    state = Path(args.state) if args.state else ROOT / "models" / "state" / f"{args.name}.safetensors"
     species = sorted({s for a in structures + (validation or []) for s in a.get_chemical_symbols()})
     config = DenoiserConfig(species=species, conditional=plan["conditional"], **SIZES[args.size or "dm2"])
     bookkeeping = read_bookkeeping(state) if state.is_file() else {"step": 0}
@@ -175,8 +177,6 @@ def train_and_evaluate(args) -> int:
                                 per_atom_noise=args.per_atom_noise, cuequivariance=args.cuequivariance,
                                 compile=args.compile, **plan["options"])
     trainer = Trainer(structures, out, config, settings, validation)
-    if args.evaluate_only and not state.is_file():
-        raise FileNotFoundError(f"--evaluate-only needs a training state; {state} does not exist")
     totals = load_state(trainer, state) if state.is_file() else {"steps": 0, "atom_passes": 0, "minutes": {}}
     if args.evaluate_only:
         trainer.finish()
