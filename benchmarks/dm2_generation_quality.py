@@ -124,7 +124,9 @@ def main():
 
 
 def read_baseline(path: str) -> dict:
-    """An earlier run's samples by seed, refused where they carry no figures (written before -o kept them)."""
+    """An earlier run's samples by seed, refused where the file is missing or its samples carry no figures."""
+    if not Path(path).is_file():
+        raise SystemExit(f"{path} not found: write the baseline first (this script's or refined_quality.py's -o)")
     baseline = {atoms.info["seed"]: atoms for atoms in ase.io.read(path, ":") if "seed" in atoms.info}
     if not baseline:
         raise SystemExit(f"{path} holds no samples with figures: rerun that model with -o to write them")

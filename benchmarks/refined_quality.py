@@ -65,7 +65,7 @@ def main():
         keys += ["K", "G", "E", "nu"]
     rows = []
     for source, atoms in zip(generated, refined):
-        atoms.info = {"seed": source.info["seed"], "cooling_rate": source.info["cooling_rate"]}
+        atoms.info.update(seed=source.info["seed"], cooling_rate=source.info["cooling_rate"])
         d = silica_defects(atoms)
         row = [atoms.info["seed"], 100 * d["si_fourfold"], 100 * d["o_twofold"], density_of(atoms)]
         if reference_descriptors is not None:
