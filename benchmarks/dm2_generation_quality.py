@@ -111,16 +111,22 @@ def main():
         rows.append(row + [elapsed])
         atoms.info.update(zip(keys, row))
         samples.append(atoms)
-        print_table(columns, [[f"{v:.6g}" if isinstance(v, float) else v for v in rows[-1]]])
+        print_seeds(columns, rows[-1:], mean=False)
     print(f"\n{Path(args.checkpoint).name}, {args.atoms} atoms, {args.rate} K/ps, density {density:.3f} g/cm3, "
           f"{sampler.calls} calls: {sampler.describe()}, {args.threads} thread(s)")
-    table = [[f"{v:.6g}" if isinstance(v, float) else v for v in row] for row in rows]
-    table.append(["mean ± s.e."] + [mean_and_error(column) for column in list(zip(*rows))[1:]])
-    print_table(columns, table)
+    print_seeds(columns, rows)
     if baseline is not None:
         print_paired(samples, baseline, args.paired_with, columns[1:-1], keys[1:])
     if args.output:
         ase.io.write(args.output, samples)
+
+
+def print_seeds(columns: list, rows: list, mean: bool = True) -> None:
+    """One row per seed (seed first, then figures), and with `mean` a last row of mean ± standard error."""
+    table = [[f"{v:.6g}" if isinstance(v, float) else v for v in row] for row in rows]
+    if mean:
+        table.append(["mean ± s.e."] + [mean_and_error(column) for column in list(zip(*rows))[1:]])
+    print_table(columns, table)
 
 
 def read_baseline(path: str) -> dict:

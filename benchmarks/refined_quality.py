@@ -16,8 +16,8 @@ from pathlib import Path
 
 import ase.io
 
-from _util import SHARED_DATA as DATA, mean_and_error, print_table
-from dm2_generation_quality import print_paired, read_baseline
+from _util import SHARED_DATA as DATA
+from dm2_generation_quality import print_paired, print_seeds, read_baseline
 from ase_dm2.analysis import silica_defects
 from ase_dm2.density import density_of
 from ase_dm2.io.structures import read_structures
@@ -77,11 +77,9 @@ def main():
             row += [float(moduli[k]) for k in ("K", "G", "E", "nu")]
         atoms.info.update(zip(keys, row))
         rows.append(row)
-        print_table(columns, [[f"{v:.6g}" if isinstance(v, float) else v for v in row]])
+        print_seeds(columns, [row], mean=False)
     print(f"\n{Path(args.samples).name} after {args.nvt_ps:g} ps NVT + {args.npt_ps:g} ps NPT at 300 K (Jakse)")
-    table = [[f"{v:.6g}" if isinstance(v, float) else v for v in row] for row in rows]
-    table.append(["mean ± s.e."] + [mean_and_error(column) for column in list(zip(*rows))[1:]])
-    print_table(columns, table)
+    print_seeds(columns, rows)
     if baseline is not None:
         print_paired(refined, baseline, args.paired_with, columns[1:], keys[1:])
     if args.output:
