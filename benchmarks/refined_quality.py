@@ -21,7 +21,7 @@ from dm2_generation_quality import print_paired, print_seeds, read_baseline
 from ase_dm2.analysis import silica_defects
 from ase_dm2.density import density_of
 from ase_dm2.io.structures import read_structures
-from ase_dm2.md import elastic_constants, jakse_sio2, minimise, refine_many
+from ase_dm2.md import jakse_sio2, md_figures, refine_many
 
 
 def main():
@@ -63,6 +63,7 @@ def main():
     if args.elastic:
         columns += ["K GPa", "G GPa", "E GPa", "nu"]
         keys += ["K", "G", "E", "nu"]
+    measure = md_figures(potential, minimised_energy=args.energy, elastic=args.elastic)
     rows = []
     for source, atoms in zip(generated, refined):
         atoms.info.update(seed=source.info["seed"], cooling_rate=source.info["cooling_rate"])
@@ -70,11 +71,11 @@ def main():
         row = [atoms.info["seed"], 100 * d["si_fourfold"], 100 * d["o_twofold"], density_of(atoms)]
         if reference_descriptors is not None:
             row.append(overlap_fraction(descriptors([atoms]), reference_descriptors))
+        figures = measure(atoms)
         if args.energy:
-            row.append(minimise(atoms, potential).get_potential_energy() / len(atoms))
+            row.append(figures["minimised_energy"])
         if args.elastic:
-            moduli = elastic_constants(atoms, potential, progress=False)
-            row += [float(moduli[k]) for k in ("K", "G", "E", "nu")]
+            row += [figures["moduli"][k] for k in ("K", "G", "E", "nu")]
         atoms.info.update(zip(keys, row))
         rows.append(row)
         print_seeds(columns, [row], mean=False)
