@@ -39,6 +39,19 @@ def test_beta_cristobalite_exact():
     assert silica_rings(atoms) == {6: 2 * 8}  # each Si is in 12 six-rings of 6 Si: 2 rings per Si
 
 
+def test_silica_defects_count_onefold_and_threefold_oxygen_apart():
+    atoms = cristobalite()
+    o = atoms.get_chemical_symbols().index("O")
+    across = np.array([1, -1, 0]) / np.sqrt(2)  # normal to the linear Si-O-Si, which runs along (1, 1, 1)
+    interstitial = atoms + Atoms("Si", positions=[atoms.positions[o] + 1.62 * across])
+    defects = silica_defects(interstitial)  # bonded to that O only: the next O lies 2.22 Å away
+    assert defects["overcoordinated_oxygens"] == 1 and defects["non_bridging_oxygens"] == 0
+    assert defects["o_twofold"] == 15 / 16 and defects["si_fourfold"] == 8 / 9
+    vacancy = atoms[[k for k in range(len(atoms)) if k != np.flatnonzero(atoms.numbers == 14)[0]]]
+    assert silica_defects(vacancy)["non_bridging_oxygens"] == 4
+    assert silica_defects(vacancy)["overcoordinated_oxygens"] == 0
+
+
 def test_alpha_quartz():
     atoms = quartz()
     assert coordination_fractions(atoms, "Si", "O", 2.0) == {4: 1.0}

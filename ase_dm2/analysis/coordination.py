@@ -28,7 +28,8 @@ def coordination_fractions(atoms, center: str, neighbor: str, cutoff: float) -> 
 
 
 def silica_defects(atoms, cutoff: float = SI_O_CUTOFF) -> dict:
-    """Fractions of fourfold Si and twofold O (Si-O bonds shorter than `cutoff`), and the defects."""
+    """Fractions of fourfold Si and twofold O (Si-O bonds shorter than `cutoff`), and the defects: onefold
+    (non-bridging) and threefold (overcoordinated) O counted apart, as the two fail the network differently."""
     symbols = np.array(atoms.get_chemical_symbols())
     _check_species(symbols, "Si", "O")
     bonded = np.bincount(bonds(atoms, {("Si", "O"): cutoff})[0], minlength=len(atoms))  # Si-O bonds only
@@ -39,4 +40,5 @@ def silica_defects(atoms, cutoff: float = SI_O_CUTOFF) -> dict:
         "si_defects": float(np.mean(si != 4)),
         "o_defects": float(np.mean(o != 2)),
         "non_bridging_oxygens": int(np.sum(o == 1)),
+        "overcoordinated_oxygens": int(np.sum(o >= 3)),
     }

@@ -53,7 +53,8 @@ def _row(name, figures):
         return format(scale * values[label], form) if label in values else "-"
 
     return [name, figures["formula"], cell("density (g/cm3)", ".3f"), cell("si_fourfold", ".1f", 100),
-            cell("o_twofold", ".1f", 100), cell("non_bridging_oxygens", "d"), cell("Si-O-Si mean (deg)", ".1f"),
+            cell("o_twofold", ".1f", 100), cell("non_bridging_oxygens", "d"),
+            cell("overcoordinated_oxygens", "d"), cell("Si-O-Si mean (deg)", ".1f"),
             cell("entropy (nats)", ".3f"), next(iter(motifs), "-"), _crystal(figures)]
 
 
@@ -83,7 +84,7 @@ def run_analyze(args) -> int:
         figures["source"] = atoms.info["source"]
         everything.append(figures)
         rows.append(_row(Path(atoms.info["source"]).name, figures))
-    headers = ["file", "formula", "g/cm3", "Si4 %", "O2 %", "NBO", "Si-O-Si", "H nats", "top Voronoi", "crystal"]
+    headers = ["file", "formula", "g/cm3", "Si4 %", "O2 %", "NBO", "O3", "Si-O-Si", "H nats", "top Voronoi", "crystal"]
     widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(headers)]
     for row in [headers] + rows:
         print("  ".join(f"{v:>{w}}" for v, w in zip(row, widths)))
