@@ -1,9 +1,9 @@
 """Where along the sampler a model's silica network forms, and which defects it keeps.
 
 Generates SiO2 with a model and its sampler (DM2's step on the named schedule) and, every --every steps, measures
-the denoised estimate x - eps(x) of that step: Si fourfold, O twofold, and the stretched pairs, a threefold Si and
-a onefold O between 2.0 and 2.25 Å apart, one bond short of two defects fewer. The last row is the generated
-structure. Means over seeds (their starts and noise as dm2_generation_quality.py's).
+the denoised estimate x - eps(x) of that step: Si fourfold, O twofold, the stretched pairs (a threefold Si and
+a onefold O between 2.0 and 2.25 Å apart, one bond short of two defects fewer) and the threefold O (triclusters).
+The last row is the generated structure. Means over seeds (their starts and noise as dm2_generation_quality.py's).
 Usage: python benchmarks/defect_trace.py MODEL [MODEL ...] [--atoms 3000] [--calls 300] [--schedule fast]
            [--seeds 2] [--every 15] [--rate 1.0] [--density 2.135] [--threads 1]
 """
@@ -34,10 +34,11 @@ def stretched_pairs(atoms) -> int:
 
 
 def figures(atoms) -> list:
-    """Si fourfold %, O twofold %, stretched pairs per 1,000 Si."""
+    """Si fourfold %, O twofold %, stretched pairs per 1,000 Si, threefold O per 1,000 O."""
     d = silica_defects(atoms)
-    n_si = atoms.get_chemical_symbols().count("Si")
-    return [100 * d["si_fourfold"], 100 * d["o_twofold"], 1000 * stretched_pairs(atoms) / n_si]
+    symbols = atoms.get_chemical_symbols()
+    return [100 * d["si_fourfold"], 100 * d["o_twofold"], 1000 * stretched_pairs(atoms) / symbols.count("Si"),
+            1000 * d["overcoordinated_oxygens"] / symbols.count("O")]
 
 
 def trace(model, atoms, sampler, seed: int, rate: float, every: int) -> dict:
@@ -79,7 +80,8 @@ def main():
         rows = [[k, "-" if k == "end" else f"{schedule.sigma(k):.3f}"]
                 + [f"{np.mean(column):.1f}" for column in zip(*(run[k] for run in runs))] for k in runs[0]]
         print(f"\n{model_label(name)}: {args.atoms} atoms, {sampler.describe()}, seeds 0-{args.seeds - 1}")
-        print_table(["step", "sigma_t (Å)", "Si 4-fold %", "O 2-fold %", "stretched pairs / 1000 Si"], rows)
+        print_table(["step", "sigma_t (Å)", "Si 4-fold %", "O 2-fold %", "stretched pairs / 1000 Si",
+                     "3-fold O / 1000 O"], rows)
 
 
 if __name__ == "__main__":
