@@ -5,7 +5,7 @@ the denoised estimate x - eps(x) of that step: Si fourfold, O twofold, the stret
 a onefold O between 2.0 and 2.25 Å apart, one bond short of two defects fewer) and the threefold O (triclusters).
 The last row is the generated structure. Means over seeds (their starts and noise as dm2_generation_quality.py's).
 Usage: python benchmarks/defect_trace.py MODEL [MODEL ...] [--atoms 3000] [--calls 300] [--schedule fast]
-           [--seeds 2] [--every 15] [--rate 1.0] [--density 2.135] [--threads 1]
+           [--seeds 2] [--every 15] [--rate 1.0] [--density 2.135] [--threads 1] [--compile]
 """
 import argparse
 
@@ -16,6 +16,7 @@ from ase_dm2 import configure_runtime, load_model
 from ase_dm2.analysis.coordination import SI_O_CUTOFF, silica_defects
 from ase_dm2.analysis.pairs import bonds
 from ase_dm2.build import random_structure
+from ase_dm2.network.convolution import compile_convolutions
 from ase_dm2.sampling import NoiseSchedule
 from ase_dm2.sampling.engine import DenoisingEngine
 from ase_dm2.sampling.schedule import SCHEDULES
@@ -69,11 +70,14 @@ def main():
     parser.add_argument("--rate", type=float, default=1.0, help="cooling rate for conditional models (K/ps)")
     parser.add_argument("--density", type=float, default=2.135, help="g/cm3 (dm2_generation_quality.py's fit)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--compile", action="store_true", help="the edge convolutions through torch.compile")
     args = parser.parse_args()
     configure_runtime(args.threads)
     schedule = NoiseSchedule.named(args.schedule, args.calls)
     for name in args.models:
         model = load_model(name)
+        if args.compile:
+            compile_convolutions(model)
         sampler = make_sampler(schedule, model)
         runs = [trace(model, random_structure("SiO2", n_atoms=args.atoms, density=args.density, seed=seed),
                       sampler, seed, args.rate, args.every) for seed in range(args.seeds)]
