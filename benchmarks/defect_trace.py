@@ -3,7 +3,8 @@
 Generates SiO2 with a model and its sampler (DM2's step on the named schedule) and, every --every steps, measures
 the denoised estimate x - eps(x) of that step: Si fourfold, O twofold, the stretched pairs (a threefold Si and
 a onefold O between 2.0 and 2.25 Å apart, one bond short of two defects fewer) and the threefold O (triclusters).
-The last row is the generated structure. Means over seeds (their starts and noise as dm2_generation_quality.py's).
+The last row is the generated structure. Means over seeds (the seeds of dm2_generation_quality.py, but at the given
+density rather than its fitted one, so the structures are alike, not bit-identical).
 Usage: python benchmarks/defect_trace.py MODEL [MODEL ...] [--atoms 3000] [--calls 300] [--schedule fast]
            [--seeds 2] [--every 15] [--rate 1.0] [--density 2.135] [--threads 1] [--compile]
 """
