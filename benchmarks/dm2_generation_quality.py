@@ -66,7 +66,7 @@ def main():
     model = load_model(args.checkpoint)
     if args.compile:
         compile_convolutions(model)
-    reference = read_structures(sorted((DATA / "a-SiO2").glob("*.dat")), rate_from_name=True)
+    reference = simulated_glasses()
     density_model = DensityModel.fit(cooling_rates(reference), [density_of(a) for a in reference])
     density = density_model.predict(args.rate)
     if (args.sampler or DEFAULT_SAMPLER) == "dm2":
@@ -127,6 +127,11 @@ def print_seeds(columns: list, rows: list, mean: bool = True) -> None:
     if mean:
         table.append(["mean ± s.e."] + [mean_and_error(column) for column in list(zip(*rows))[1:]])
     print_table(columns, table)
+
+
+def simulated_glasses() -> list:
+    """The shared data's simulated a-SiO2 glasses, each with its cooling rate in info."""
+    return read_structures(sorted((DATA / "a-SiO2").glob("*.dat")), rate_from_name=True)
 
 
 def read_baseline(path: str) -> dict:

@@ -16,11 +16,9 @@ from pathlib import Path
 
 import ase.io
 
-from _util import SHARED_DATA as DATA
-from dm2_generation_quality import print_paired, print_seeds, read_baseline
+from dm2_generation_quality import print_paired, print_seeds, read_baseline, simulated_glasses
 from ase_dm2.analysis import silica_defects
 from ase_dm2.density import density_of
-from ase_dm2.io.structures import read_structures
 from ase_dm2.md import jakse_sio2, md_figures, refine_many
 
 
@@ -52,8 +50,7 @@ def main():
         from ase_dm2.analysis.entropy import descriptors, overlap_fraction
 
         rate = generated[0].info["cooling_rate"]
-        reference = [a for a in read_structures(sorted((DATA / "a-SiO2").glob("*.dat")), rate_from_name=True)
-                     if a.info["cooling_rate"] == rate]
+        reference = [a for a in simulated_glasses() if a.info["cooling_rate"] == rate]
         reference_descriptors = descriptors(reference)
         columns.append(f"QUESTS overlap ({len(reference)} sims)")
         keys.append("quests_overlap")
