@@ -6,11 +6,13 @@ injects at sigma (each coordinate's scale uniform in [sigma_min, sigma]), then t
 with the model and its sampler (generate's default for it: the told rule, the per-atom mixture). The table
 gives, for each species pair, the g(r) R-factor of the end against the glass it started from and the height of
 the first peak over the start's: 0 and 1 for a fixed point; peaks above 1 are glass quenched colder than the
-simulation (benchmarks/sampler_temperature.py measures the same on an exact denoiser). Means over glasses and
-noise seeds.
+simulation (benchmarks/sampler_temperature.py measures the same on an exact denoiser). For silica a second table
+gives Si fourfold, O twofold and the threefold O (triclusters) per 1,000 O of the start and the end: whether the
+tail makes the defects a generated glass ends with even from a glass without them. Means over glasses and noise
+seeds.
 Usage: python benchmarks/sampler_tail.py MODEL [MODEL ...] [--sigmas 0.1 0.02] [--calls 1000] [--noiseless-steps N]
            [--seeds 2]
-           [--files F ...] [--threads 1]
+           [--files F ...] [--threads 1] [--compile]
 """
 import argparse
 from pathlib import Path
@@ -21,8 +23,10 @@ from _util import model_label, print_table
 from denoising_error import held_out_files
 from ase_dm2 import configure_runtime, load_model
 from ase_dm2.analysis import partial_rdfs
+from ase_dm2.analysis.coordination import silica_defects
 from ase_dm2.analysis.distances import r_factor
 from ase_dm2.io.structures import read_structures
+from ase_dm2.network.convolution import compile_convolutions
 from ase_dm2.sampling import NoiseSchedule
 from ase_dm2.sampling.engine import DenoisingEngine
 from ase_dm2.sampling.samplers import make_sampler
@@ -43,17 +47,42 @@ def tail(model, atoms, sigma: float, schedule: NoiseSchedule, seed: int):
     return start
 
 
-def drift(model, glasses, sigma: float, schedule: NoiseSchedule, seeds: int) -> dict:
-    """{pair: (R-factor of end against start, first-peak height of end over start)}, means over glasses and seeds."""
-    found = {}
+def is_silica(atoms) -> bool:
+    """Whether the structure is silica (Si and O only): the network figures apply."""
+    return set(atoms.get_chemical_symbols()) == {"Si", "O"}
+
+
+def network_figures(atoms) -> np.ndarray:
+    """Si fourfold %, O twofold % and threefold O per 1,000 O of a silica structure."""
+    found = silica_defects(atoms)
+    oxygens = atoms.get_chemical_symbols().count("O")
+    return np.array([100 * found["si_fourfold"], 100 * found["o_twofold"],
+                     1000 * found["overcoordinated_oxygens"] / oxygens])
+
+
+def start_network(glasses) -> list:
+    """The glasses' own network figures (formatted), if they are silica."""
+    if not all(is_silica(g) for g in glasses):
+        return []
+    return [f"{x:.2f}" for x in np.mean([network_figures(g) for g in glasses], axis=0)]
+
+
+def drift(model, glasses, sigma: float, schedule: NoiseSchedule, seeds: int) -> tuple:
+    """({pair: (R-factor of end against start, first-peak height of end over start)}, silica's network figures
+    of the ends or None), means over glasses and seeds."""
+    found, network = {}, []
     for k, glass in enumerate(glasses):
         before = partial_rdfs(glass)
         for seed in range(seeds):
-            after = partial_rdfs(tail(model, glass, sigma, schedule, 1000 * k + seed))
+            end = tail(model, glass, sigma, schedule, 1000 * k + seed)
+            after = partial_rdfs(end)
             for pair in (key for key in before if isinstance(key, tuple)):
                 found.setdefault(pair, []).append((r_factor(after[pair], before[pair]),
                                                    after[pair].max() / before[pair].max()))
-    return {pair: tuple(np.mean(values, axis=0)) for pair, values in found.items()}
+            if is_silica(end):
+                network.append(network_figures(end))
+    drifts = {pair: tuple(np.mean(values, axis=0)) for pair, values in found.items()}
+    return drifts, np.mean(network, axis=0) if network else None
 
 
 def main():
@@ -65,6 +94,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=2, help="noise seeds per glass")
     parser.add_argument("--files", nargs="+", help="glasses (default: the bundled a-SiO2 model's held-out ones)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--compile", action="store_true", help="the edge convolutions through torch.compile")
     args = parser.parse_args()
     configure_runtime(args.threads)
     files = args.files or held_out_files()
@@ -73,15 +103,23 @@ def main():
     print(f"{len(glasses)} glasses: {', '.join(Path(f).stem for f in files)}; {args.seeds} noise seeds each; "
           f"{schedule.describe()}\n")
     rows, pairs = [], None
+    network_rows = [["the glasses (start)", "-", *start]] if (start := start_network(glasses)) else []
     for name in args.models:
         model = load_model(name).eval()
+        if args.compile:
+            compile_convolutions(model)
         label = model_label(name)
         for sigma in args.sigmas:
-            found = drift(model, glasses, sigma, schedule, args.seeds)
+            found, network = drift(model, glasses, sigma, schedule, args.seeds)
             pairs = pairs or list(found)
             rows.append([label, f"{sigma:g}"] + [f"{found[p][0]:.3f} / {found[p][1]:.2f}" for p in pairs])
+            if network is not None:
+                network_rows.append([label, f"{sigma:g}", *(f"{x:.2f}" for x in network)])
     print("g(r) R-factor of the end against the start / first-peak height of the end over the start's:")
     print_table(["model", "from sigma (Å)"] + ["-".join(p) for p in pairs], rows)
+    if network_rows:
+        print("\nThe silica network of the ends (the start: the glasses themselves):")
+        print_table(["model", "from sigma (Å)", "Si 4-fold %", "O 2-fold %", "threefold O per 1,000 O"], network_rows)
 
 
 if __name__ == "__main__":
