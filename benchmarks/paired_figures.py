@@ -4,8 +4,9 @@ A and B are structures generated with the same seeds (the n-th of each file from
 their differences are paired: for each scalar figure (first peaks, Voronoi face fractions, Warren-Cowley parameters,
 atomic volumes, entropy, ...) the distance of B's value to the reference minus A's, mean ± standard error over the
 pairs; negative where B is closer, starred where the mean lies beyond two standard errors. The reference's figures
-come from the report of `ase-dm2 compare ... --reference REF -o DIR` (DIR/report.json), so a reference measured in its
-own setting (a particle's amorphous atoms among their crystalline neighbours) is not measured again.
+come from the report of `ase-dm2 compare ... --reference REF -o DIR` or of `ase-dm2 validate` (DIR/report.json), so a
+reference measured in its own setting (a particle's amorphous atoms among their crystalline neighbours) is not
+measured again.
 This is the "better on every figure" test a candidate model must pass to replace a bundled one.
 Usage: python benchmarks/paired_figures.py A.extxyz B.extxyz DIR/report.json
 """
@@ -23,12 +24,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("a", help="structures of model A (the baseline)")
     parser.add_argument("b", help="structures of model B, generated with the same seeds")
-    parser.add_argument("report", help="report.json of `ase-dm2 compare` against the reference")
+    parser.add_argument("report", help="report.json of `ase-dm2 compare` or `validate` against the reference")
     args = parser.parse_args()
     a, b = ase.io.read(args.a, ":"), ase.io.read(args.b, ":")
     if len(a) != len(b):
         parser.error(f"{args.a} holds {len(a)} structures and {args.b} {len(b)}: pairs need the same seeds")
-    reference = {label: entry["reference"][0] for label, entry in json.load(open(args.report))["scalars"].items()
+    report = json.load(open(args.report))
+    report = report.get("comparison", report)  # `ase-dm2 validate`'s report holds compare's under "comparison"
+    reference = {label: entry["reference"][0] for label, entry in report["scalars"].items()
                  if entry["reference"] and entry["reference"][0] is not None}
     figures_a = [scalars(structure_figures(atoms)) for atoms in a]
     figures_b = [scalars(structure_figures(atoms)) for atoms in b]
