@@ -7,9 +7,9 @@ with the model and its sampler (generate's default for it: the told rule, the pe
 gives, for each species pair, the g(r) R-factor of the end against the glass it started from and the height of
 the first peak over the start's: 0 and 1 for a fixed point; peaks above 1 are glass quenched colder than the
 simulation (benchmarks/sampler_temperature.py measures the same on an exact denoiser). For silica a second table
-gives Si fourfold, O twofold and the threefold O (triclusters) per 1,000 O of the start and the end: whether the
-tail makes the defects a generated glass ends with even from a glass without them. Means over glasses and noise
-seeds.
+gives Si fourfold, O twofold, the stretched Si-O pairs and the threefold O (triclusters) of the start and the end
+(defect_trace.py's figures): whether the tail makes the defects a generated glass ends with even from a glass
+without them. Means over glasses and noise seeds.
 Usage: python benchmarks/sampler_tail.py MODEL [MODEL ...] [--sigmas 0.1 0.02] [--calls 1000] [--noiseless-steps N]
            [--seeds 2]
            [--files F ...] [--threads 1] [--compile]
@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from _util import model_label, print_table
+from defect_trace import figures as network_figures
 from denoising_error import held_out_files
 from ase_dm2 import configure_runtime, load_model
 from ase_dm2.analysis import partial_rdfs
-from ase_dm2.analysis.coordination import silica_defects
 from ase_dm2.analysis.distances import r_factor
 from ase_dm2.io.structures import read_structures
 from ase_dm2.network.convolution import compile_convolutions
@@ -50,14 +50,6 @@ def tail(model, atoms, sigma: float, schedule: NoiseSchedule, seed: int):
 def is_silica(atoms) -> bool:
     """Whether the structure is silica (Si and O only): the network figures apply."""
     return set(atoms.get_chemical_symbols()) == {"Si", "O"}
-
-
-def network_figures(atoms) -> np.ndarray:
-    """Si fourfold %, O twofold % and threefold O per 1,000 O of a silica structure."""
-    found = silica_defects(atoms)
-    oxygens = atoms.get_chemical_symbols().count("O")
-    return np.array([100 * found["si_fourfold"], 100 * found["o_twofold"],
-                     1000 * found["overcoordinated_oxygens"] / oxygens])
 
 
 def start_network(glasses) -> list:
@@ -119,7 +111,8 @@ def main():
     print_table(["model", "from sigma (Å)"] + ["-".join(p) for p in pairs], rows)
     if network_rows:
         print("\nThe silica network of the ends (the start: the glasses themselves):")
-        print_table(["model", "from sigma (Å)", "Si 4-fold %", "O 2-fold %", "threefold O per 1,000 O"], network_rows)
+        print_table(["model", "from sigma (Å)", "Si 4-fold %", "O 2-fold %", "stretched per 1,000 Si",
+                     "threefold O per 1,000 O"], network_rows)
 
 
 if __name__ == "__main__":
