@@ -52,16 +52,9 @@ def is_silica(atoms) -> bool:
     return set(atoms.get_chemical_symbols()) == {"Si", "O"}
 
 
-def start_network(glasses) -> list:
-    """The glasses' own network figures (formatted), if they are silica."""
-    if not all(is_silica(g) for g in glasses):
-        return []
-    return [f"{x:.2f}" for x in np.mean([network_figures(g) for g in glasses], axis=0)]
-
-
-def drift(model, glasses, sigma: float, schedule: NoiseSchedule, seeds: int) -> tuple:
-    """({pair: (R-factor of end against start, first-peak height of end over start)}, silica's network figures
-    of the ends or None), means over glasses and seeds."""
+def drift(model, glasses, sigma: float, schedule: NoiseSchedule, seeds: int, silica: bool) -> tuple:
+    """({pair: (R-factor of end against start, first-peak height of end over start)}, the ends' network figures
+    if `silica`, else None), means over glasses and seeds."""
     found, network = {}, []
     for k, glass in enumerate(glasses):
         before = partial_rdfs(glass)
@@ -71,7 +64,7 @@ def drift(model, glasses, sigma: float, schedule: NoiseSchedule, seeds: int) -> 
             for pair in (key for key in before if isinstance(key, tuple)):
                 found.setdefault(pair, []).append((r_factor(after[pair], before[pair]),
                                                    after[pair].max() / before[pair].max()))
-            if is_silica(end):
+            if silica:
                 network.append(network_figures(end))
     drifts = {pair: tuple(np.mean(values, axis=0)) for pair, values in found.items()}
     return drifts, np.mean(network, axis=0) if network else None
@@ -95,14 +88,16 @@ def main():
     print(f"{len(glasses)} glasses: {', '.join(Path(f).stem for f in files)}; {args.seeds} noise seeds each; "
           f"{schedule.describe()}\n")
     rows, pairs = [], None
-    network_rows = [["the glasses (start)", "-", *start]] if (start := start_network(glasses)) else []
+    silica = all(is_silica(g) for g in glasses)
+    start = np.mean([network_figures(g) for g in glasses], axis=0) if silica else None
+    network_rows = [["the glasses (start)", "-", *(f"{x:.2f}" for x in start)]] if silica else []
     for name in args.models:
         model = load_model(name).eval()
         if args.compile:
             compile_convolutions(model)
         label = model_label(name)
         for sigma in args.sigmas:
-            found, network = drift(model, glasses, sigma, schedule, args.seeds)
+            found, network = drift(model, glasses, sigma, schedule, args.seeds, silica)
             pairs = pairs or list(found)
             rows.append([label, f"{sigma:g}"] + [f"{found[p][0]:.3f} / {found[p][1]:.2f}" for p in pairs])
             if network is not None:
