@@ -153,10 +153,18 @@ def test_train_gpu_trains_continues_and_evaluates(train_gpu, tmp_path, capsys, m
     assert train_gpu.main(resumed + ["--minutes", "5", "--steps", "2", "--per-atom-noise", "--out",
                                      str(tmp_path / "c"), "--state", state]) == 0  # the sampler's noise
     arms.append(load_model(tmp_path / "c" / "model.safetensors"))
-    assert [arm.provenance["settings"]["per_atom_noise"] for arm in arms] == [False, False, True]
+    assert train_gpu.main(resumed + ["--minutes", "5", "--steps", "2", "--loss-weight", "inverse",
+                                     "--loss-weight-sigma", "0.1", "--out", str(tmp_path / "d"), "--state",
+                                     state]) == 0  # errors weighted by sigma
+    arms.append(load_model(tmp_path / "d" / "model.safetensors"))
+    assert [arm.provenance["settings"]["per_atom_noise"] for arm in arms] == [False, False, True, False]
+    assert [(arm.provenance["settings"]["loss_weight"], arm.provenance["settings"]["loss_weight_sigma"])
+            for arm in arms[2:]] == [("none", 0.05), ("inverse", 0.1)]
     weights = [arm.state_dict() for arm in arms]
     assert all(torch.equal(weights[0][name], weights[1][name]) for name in weights[0])
-    assert not all(torch.equal(weights[0][name], weights[2][name]) for name in weights[0])
+    assert not any(all(torch.equal(weights[0][name], w[name]) for name in weights[0]) for w in weights[2:])
+    assert train_gpu.main(resumed + ["--minutes", "1", "--loss-weight-sigma", "0", "--out", str(tmp_path / "w0")]) == 2
+    assert "sigma_w must be positive" in capsys.readouterr().err
     assert train_gpu.main(resumed + ["--minutes", "1", "--steps", "0", "--out", str(tmp_path / "s0")]) == 2
     assert "--steps needs N > 0" in capsys.readouterr().err
 

@@ -55,6 +55,8 @@ class TrainingSettings:
             raise ValueError(f"the EMA decay must be in [0, 1), got {self.ema_decay}")
         if not 0 < self.sigma_min < self.sigma_max:
             raise ValueError(f"need 0 < sigma_min < sigma_max, got {self.sigma_min} and {self.sigma_max}")
+        if not self.loss_weight_sigma > 0:
+            raise ValueError(f"the loss weight's scale sigma_w must be positive (Å), got {self.loss_weight_sigma}")
 
     def learning_rate_at(self, step: int) -> float:
         """Learning rate of optimiser step `step` (0-based)."""
