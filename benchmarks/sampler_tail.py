@@ -25,6 +25,7 @@ from denoising_error import held_out_files
 from ase_dm2 import configure_runtime, load_model
 from ase_dm2.analysis import partial_rdfs
 from ase_dm2.analysis.distances import r_factor
+from ase_dm2.analysis.figures import kind_of
 from ase_dm2.io.structures import read_structures
 from ase_dm2.network.convolution import compile_convolutions
 from ase_dm2.sampling import NoiseSchedule
@@ -45,11 +46,6 @@ def tail(model, atoms, sigma: float, schedule: NoiseSchedule, seed: int):
         sampler.step(engine, k)
     engine.write_to([start])
     return start
-
-
-def is_silica(atoms) -> bool:
-    """Whether the structure is silica (Si and O only): the network figures apply."""
-    return set(atoms.get_chemical_symbols()) == {"Si", "O"}
 
 
 def drift(model, glasses, sigma: float, schedule: NoiseSchedule, seeds: int, silica: bool) -> tuple:
@@ -88,7 +84,7 @@ def main():
     print(f"{len(glasses)} glasses: {', '.join(Path(f).stem for f in files)}; {args.seeds} noise seeds each; "
           f"{schedule.describe()}\n")
     rows, pairs = [], None
-    silica = all(is_silica(g) for g in glasses)
+    silica = all(kind_of(g) == "silica" for g in glasses)
     start = np.mean([network_figures(g) for g in glasses], axis=0) if silica else None
     network_rows = [["the glasses (start)", "-", *(f"{x:.2f}" for x in start)]] if silica else []
     for name in args.models:
