@@ -13,6 +13,7 @@ from helpers import tiny_model
 
 
 def test_validate_cli_writes_a_consistent_report(shared_data, tmp_path):
+    """With --compile, the network's convolutions through torch.compile, as the bundled reports are made."""
     model = tiny_model(conditional=True, num_layers=1)
     model.density_model = DensityModel.fit([0.1, 1, 10, 100], [2.11, 2.13, 2.15, 2.17])
     model.provenance["composition"] = {"O": 2, "Si": 1}
@@ -22,7 +23,7 @@ def test_validate_cli_writes_a_consistent_report(shared_data, tmp_path):
     out = tmp_path / "report"
     assert main(["validate", str(tmp_path / "tiny.safetensors"), "-o", str(out), "--reference", *map(str, references),
                  "--rate-from-filename", "--atoms", "60", "--samples", "2", "--steps", "4",
-                 "--trend-rates", "1", "100", "--no-md"]) == 0
+                 "--trend-rates", "1", "100", "--no-md", "--compile"]) == 0
     text = (out / "report.md").read_text()
     report = json.loads((out / "report.json").read_text())
     generated = ase.io.read(out / "generated.extxyz", ":")

@@ -20,6 +20,23 @@ def add_schedule_arguments(p):
                    help="dm2 sampler's final steps without noise (default: steps/30 for dm2, steps/10 for fast)")
 
 
+def add_compile_argument(p):
+    """--compile (generate and validate), applied by compile_if_asked."""
+    p.add_argument("--compile", action="store_true",
+                   help="CPU: the network's edge convolutions through torch.compile, about 2.7x faster a call "
+                        "after 10-30 s of compiling (needs a C++ compiler); outputs equal to float round-off, "
+                        "which a long noisy run turns into another glass than the plain run's")
+
+
+def compile_if_asked(args, model):
+    """The model with its convolutions compiled when --compile was given (in place)."""
+    if args.compile:
+        from ase_dm2.network.convolution import compile_convolutions
+
+        compile_convolutions(model)
+    return model
+
+
 def sampler_from(args, model, calls=None):
     """The sampler the options ask for, with `calls` network calls if given (else --calls, else the default)."""
     from ase_dm2.sampling.samplers import DEFAULT_SAMPLER, make_sampler
@@ -64,10 +81,7 @@ def add_parser(subparsers):
                    help="samples denoised together, one network call per step for all (fills a GPU; default "
                         "%(default)s)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default %(default)s)")
-    p.add_argument("--compile", action="store_true",
-                   help="CPU: the network's edge convolutions through torch.compile, about 2.7x faster a call "
-                        "after 10-30 s of compiling (needs a C++ compiler); outputs equal to float round-off, "
-                        "which a long noisy run turns into another glass than the plain run's")
+    add_compile_argument(p)
     p.add_argument("-o", "--output", required=True, help="output file, one frame per sample (e.g. out.extxyz)")
     p.add_argument("--trajectory", help="denoising trajectory (.traj; one per sample when several)")
     p.add_argument("--log", help="log file of step, sigma and mean displacement ('-' for stdout)")
@@ -118,11 +132,7 @@ def run(args) -> int:
         if len(args.cell) not in (3, 6, 9):
             raise ValueError(f"--cell takes 3, 6 or 9 numbers, got {len(args.cell)}")
         cell = np.reshape(args.cell, (3, 3)) if len(args.cell) == 9 else args.cell
-    model = load_model(args.model, device=args.device)
-    if args.compile:
-        from ase_dm2.network.convolution import compile_convolutions
-
-        compile_convolutions(model)
+    model = compile_if_asked(args, load_model(args.model, device=args.device))
     potential = None
     if args.refine:
         from ase_dm2.md.refine import refine_many, refinement_potential

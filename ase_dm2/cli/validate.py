@@ -3,7 +3,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from ase_dm2.cli.generate import add_schedule_arguments, sampler_from
+from ase_dm2.cli.generate import add_compile_argument, add_schedule_arguments, compile_if_asked, sampler_from
 from ase_dm2.cli.md import refinement_length_options
 from ase_dm2.paths import repository_data, shared_data
 
@@ -37,6 +37,7 @@ def add_parser(subparsers):
     p.add_argument("--samples", type=int, default=3, help="samples of the main comparison (default %(default)s)")
     p.add_argument("--rate", type=float, help="cooling rate of the main comparison (default 1 K/ps)")
     add_schedule_arguments(p)
+    add_compile_argument(p)
     p.add_argument("--trend-rates", type=float, nargs="*", help="cooling rates of the trend (default 0.01-1000)")
     p.add_argument("--trend-samples", type=int, default=1, help="samples per trend rate (default %(default)s)")
     p.add_argument("--trend-steps", type=int, help="network calls per trend sample (default: --steps)")
@@ -90,7 +91,7 @@ def run(args) -> int:
         raise ValueError(f"--tension needs MD and a positive strain, got {args.tension:g}"
                          + (" with --no-md" if args.no_md else "") + "; e.g. --tension 0.2")
     preset = BUNDLED.get(args.model)
-    model = load_model(args.model)
+    model = compile_if_asked(args, load_model(args.model))
     references = _references(args, preset)
     potential_name = args.potential or (preset or {}).get("potential")
     potential = None
