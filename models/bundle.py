@@ -19,11 +19,14 @@ def main():
     parser.add_argument("--run", help="training folder (default runs/NAME)")
     parser.add_argument("--composition", help="default composition for generation, e.g. Ni18Pd15Pt7")
     parser.add_argument("--note", action="append", default=[], help="a note kept in the provenance")
+    parser.add_argument("--hardware", help="where it was trained (default: this machine's processor, 1 torch "
+                                           "thread, no GPU)")
     args = parser.parse_args()
     model = load_model(Path(args.run or f"runs/{args.name}") / "model.safetensors")
     if args.composition:
         model.provenance["composition"] = parse_composition(args.composition)
-    model.provenance.update(bundled_as=args.name, hardware=f"{processor_name()}, 1 torch thread (no GPU)",
+    hardware = args.hardware or f"{processor_name()}, 1 torch thread (no GPU)"
+    model.provenance.update(bundled_as=args.name, hardware=hardware,
                             notes=list(model.provenance.get("notes", [])) + args.note)
     model.save(PACKAGE_MODELS / f"{args.name}.safetensors")
     print(f"{args.name}: {sum(p.numel() for p in model.parameters()):,} parameters, "
