@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# How the bundled models were trained (ase_dm2's own trainer, one CPU core each, no GPU available).
+# How the first bundled models were trained (ase_dm2's own trainer, one CPU core each, no GPU available); the bundled
+# CuZr and AET-nanoparticle models still are these. The bundled a-SiO2 model is now the chain's, at DM2's network size:
+# python models/train_gpu.py a-SiO2 ... (its state in models/state/), bundled with --run the chain run's folder.
 # Usage: bash models/train.sh a-SiO2|CuZr|AET-nanoparticle [--resume]   (from the repository root; ../shared/data beside it)
 # Then: python models/bundle.py NAME   copies runs/NAME/model.safetensors into ase_dm2/models/NAME.safetensors.
 set -euo pipefail
@@ -7,7 +9,8 @@ DATA=${ASE_DM2_SHARED_DATA:-../shared/data}
 COMMON=(--lr 1e-3 --final-lr 1e-5 --ema-decay 0.999 --validation-interval 500
         --checkpoint-interval 250 --hidden-scalars 32 --hidden-vectors 16)
 case "${1:?name: a-SiO2, CuZr or AET-nanoparticle}" in
-  a-SiO2)  # conditional on cooling rate, the 20 reference glasses (0.1-100 K/ps), 2 held out for validation.
+  a-SiO2)  # the first bundled a-SiO2 model (replaced 2026-12-06): conditional on cooling rate, the 20 reference
+           # glasses (0.1-100 K/ps), 2 held out for validation (the chain holds out the same two).
            # Run as 14,000 steps, then resumed at step 5,000 with --steps 10000 to finish sooner.
     ase-dm2 --threads 1 train "$DATA"/a-SiO2/*.dat --rate-from-filename -o runs/a-SiO2 --steps 10000 --batch-size 1 \
         "${COMMON[@]}" "${@:2}" ;;

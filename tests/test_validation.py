@@ -13,7 +13,7 @@ from helpers import tiny_model
 
 
 def test_validate_cli_writes_a_consistent_report(shared_data, tmp_path):
-    """With --compile, the network's convolutions through torch.compile, as the bundled reports are made."""
+    """With --compile, the network's convolutions through torch.compile, as reports/a-SiO2 is made."""
     model = tiny_model(conditional=True, num_layers=1)
     model.density_model = DensityModel.fit([0.1, 1, 10, 100], [2.11, 2.13, 2.15, 2.17])
     model.provenance["composition"] = {"O": 2, "Si": 1}
