@@ -1,7 +1,7 @@
 """Copy a trained model into the package as a bundled model, recording the hardware and any notes.
 
-Usage: python models/bundle.py NAME [--run runs/NAME] [--composition Ni18Pd15Pt7] [--note TEXT]
-(from the repository root, after `bash models/train.sh NAME`).
+Usage: python models/bundle.py NAME [--run runs/NAME] [--composition Ni18Pd15Pt7] [--note TEXT] [--hardware TEXT]
+(from the repository root, after `bash models/train.sh NAME`, or a `models/train_gpu.py` run with --run its folder).
 """
 import argparse
 from pathlib import Path
