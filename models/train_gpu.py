@@ -23,7 +23,7 @@ it writes to OUT:
 - state.safetensors: the new state, written every --save-minutes (10) so a run stopped early keeps its steps
   (copy it over models/state/NAME.safetensors and commit it);
 - model.safetensors, losses.csv, losses.png, progress.json (this run's and the total steps, atom-passes and
-  minutes);
+  minutes by device; with --evaluate-only the state's totals, which models/bundle.py records as the hardware);
 - evaluation.json and evaluation.md: the denoising error per noise level on the held-out glasses, and
   --eval-seeds structures of --eval-atoms atoms generated with --eval-calls calls (DM2's step on the fast
   schedule) with Si fourfold, O twofold and QUESTS overlap with the simulations (mean ± s.e.), for the new and
@@ -188,6 +188,7 @@ def train_and_evaluate(args) -> int:
     totals = load_state(trainer, state) if state.is_file() else {"steps": 0, "atom_passes": 0, "minutes": {}}
     if args.evaluate_only:
         trainer.finish()
+        write_progress(out, {"total": totals})  # the state's totals: models/bundle.py reads its hardware there
     else:
         train(args, trainer, totals, out)
     evaluation = evaluate(args, trainer, plan["references"], plan["read"])
@@ -200,7 +201,6 @@ def train_and_evaluate(args) -> int:
 def train(args, trainer, totals: dict, out: Path) -> None:
     """Train for --minutes, writing state.safetensors and progress.json every --save-minutes and at the end, so a
     run stopped at any time keeps all but its last few minutes' steps."""
-    from ase_dm2.io.atomic import atomic_path
     from ase_dm2.training.state import save_state
 
     settings, device = trainer.settings, device_name(trainer.settings.device)
@@ -218,8 +218,7 @@ def train(args, trainer, totals: dict, out: Path) -> None:
                  "minutes": by_device}
         save_state(trainer, out / "state.safetensors", total)
         progress.update(this_run=run, total=total)
-        with atomic_path(out / "progress.json") as tmp:
-            Path(tmp).write_text(json.dumps(progress, indent=1) + "\n")
+        write_progress(out, progress)
 
     trainer.attach(save, seconds=60 * args.save_minutes)
     trainer.run(progress=not args.no_progress, seconds=60 * args.minutes)
@@ -227,6 +226,14 @@ def train(args, trainer, totals: dict, out: Path) -> None:
     print(f"{run['steps']} steps in {run['minutes']:.2f} min on {device} "
           f"({run['atom_passes'] / max(60 * run['minutes'], 1e-9):.3g} atom-passes/s); total {trainer.step} steps, "
           f"{total['atom_passes']:.3g} atom-passes")
+
+
+def write_progress(out: Path, progress: dict) -> None:
+    """progress.json (steps, atom-passes and minutes by device), written atomically."""
+    from ase_dm2.io.atomic import atomic_path
+
+    with atomic_path(out / "progress.json") as tmp:
+        Path(tmp).write_text(json.dumps(progress, indent=1) + "\n")
 
 
 def device_name(device: str) -> str:

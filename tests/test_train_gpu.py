@@ -175,6 +175,8 @@ def test_train_gpu_trains_continues_and_evaluates(train_gpu, tmp_path, capsys, m
     assert again.provenance["steps"] == one["total"]["steps"] + 2
     assert all(torch.equal(weights[0][name], again.state_dict()[name]) for name in weights[0])
     assert (exported / "evaluation.json").is_file() and not (exported / "state.safetensors").exists()
+    totals = json.loads((exported / "progress.json").read_text())["total"]  # bundle.py's hardware record
+    assert totals == json.loads((tmp_path / "a" / "progress.json").read_text())["total"]
     assert train_gpu.main(resumed + ["--evaluate-only", "--minutes", "1", "--out", str(tmp_path / "e1")]) == 2
     assert "--evaluate-only trains nothing" in capsys.readouterr().err
     assert train_gpu.main(resumed + ["--out", str(tmp_path / "e2")]) == 2
