@@ -57,8 +57,9 @@ def power_law(steps: np.ndarray, deficits: np.ndarray) -> tuple:
     return exponent, np.exp(log_prefactor)
 
 
-def plot(path: str, steps: np.ndarray, table: dict) -> None:
-    """Each figure's mean ± s.e. against the steps (log axis), the defect shares with their power-law fits."""
+def plot(path: str, steps: np.ndarray, table: dict, fits: dict) -> None:
+    """Each figure's mean ± s.e. against the steps (log axis), the defect shares with their power-law fits
+    ({key: (exponent, prefactor)})."""
     from ase_dm2.analysis.plots import save_figure, subplots
 
     keys = list(FIGURES) + ["threefold_o"]
@@ -68,7 +69,7 @@ def plot(path: str, steps: np.ndarray, table: dict) -> None:
         errors = np.nan_to_num([standard_error(v) for v in table[key]])
         ax.errorbar(steps, means, yerr=errors, marker="o", capsize=3)
         if key in GOALS:
-            exponent, prefactor = power_law(steps, 100 - np.array(means))
+            exponent, prefactor = fits[key]
             ax.plot(steps, 100 - prefactor * steps ** exponent, "--", color="grey",
                     label=f"fit, exponent {exponent:.2f}")
             ax.axhline(GOALS[key], color="tab:green", lw=1, label="issue 24 goal")
@@ -96,16 +97,15 @@ def main():
     steps = np.array(list(per_state), dtype=float)
     table = {key: [figures[key] for figures in per_state.values()] for key in keys}
     print()
-    fits = []
-    for key, goal in GOALS.items():
-        deficits = 100 - np.array([v.mean() for v in table[key]])
-        exponent, prefactor = power_law(steps, deficits)
-        reach = (100 - goal) / prefactor  # steps**exponent at the goal
+    fits = {key: power_law(steps, 100 - np.array([v.mean() for v in table[key]])) for key in GOALS}
+    rows = []
+    for key, (exponent, prefactor) in fits.items():
+        reach = (100 - GOALS[key]) / prefactor  # steps**exponent at the goal
         at = reach ** (1 / exponent) if exponent < 0 else float("inf")
-        fits.append([FIGURES[key], f"{exponent:.2f}", f"{goal:g}", f"{at:,.0f}" if np.isfinite(at) else "never"])
-    print_table(["100 - figure ∝ steps^a", "a", "goal", "steps at the goal if the trend held"], fits)
+        rows.append([FIGURES[key], f"{exponent:.2f}", f"{GOALS[key]:g}", f"{at:,.0f}" if np.isfinite(at) else "never"])
+    print_table(["100 - figure ∝ steps^a", "a", "goal", "steps at the goal if the trend held"], rows)
     if args.plot:
-        plot(args.plot, steps, table)
+        plot(args.plot, steps, table, fits)
         print(f"\nplot: {args.plot}")
 
 
