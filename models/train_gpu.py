@@ -6,13 +6,15 @@ then evaluate it beside the bundled model: what a session with a GPU runs first.
     python models/train_gpu.py a-SiO2 --minutes 30 --cooldown 1500 --out OUT         # a snapshot to evaluate
     python models/train_gpu.py a-SiO2 --minutes 90 --steps 3000 --per-atom-noise --out OUT       # an arm
     python models/train_gpu.py a-SiO2 --minutes 90 --steps 3000 --loss-weight inverse --out OUT  # another
+    python models/train_gpu.py a-SiO2 --minutes 90 --steps 3000 --sparse-noise 0.5 --out OUT     # another
     python models/train_gpu.py a-SiO2 --evaluate-only --state STATE --out OUT      # a state saved mid-run
 
 It resumes models/state/NAME.safetensors (weights, AdamW moments, moving average and random state, with the totals so
 far: steps, atom-passes, minutes per device; ase_dm2.training.state), or starts one at DM2's network size (64x0e+32x1o,
 3 layers, lmax 2; --size), and trains with DM2's objective (sigma ~ U[0.001, 0.75] Å a structure, or with
---per-atom-noise each atom's scale below it; unweighted MSE, or weighted by sigma with --loss-weight; AdamW at 2e-4, 16
-structures a step on a GPU, 1 on a CPU) and a moving average of the weights (0.999), until the next step would pass
+--per-atom-noise each atom's scale below it, or with --sparse-noise on some atoms only; unweighted MSE, or weighted by
+sigma with --loss-weight; AdamW at 2e-4, 16 structures a step on a GPU, 1 on a CPU) and a moving average of the
+weights (0.999), until the next step would pass
 --minutes. --cooldown N instead decays the learning rate (cosine) to --final-lr over the next N steps and stops there
 (or at --minutes): a branch off the chain whose model is the one to evaluate and bundle, while the chain goes on from
 the state before it, at the constant rate. --steps N stops after N steps: arms from one state then see the same
@@ -96,6 +98,9 @@ def parse_arguments(argv=None):
     parser.add_argument("--final-lr", type=float, default=1e-5, help="learning rate a cooldown ends at (1e-5)")
     parser.add_argument("--per-atom-noise", action="store_true",
                         help="each atom's noise scale ~ U[sigma_min, the structure's sigma], as the sampler's")
+    parser.add_argument("--sparse-noise", type=float, default=0.0, metavar="P",
+                        help="with probability P a structure's noise falls on a random fraction of its atoms only, "
+                             "the rest kept nearly clean: displaced atoms in clean glass to mend (default 0, DM2's)")
     parser.add_argument("--loss-weight", choices=LOSS_WEIGHTS, default="none",
                         help="each structure's squared error weighted by its sigma: none (DM2's), inverse "
                              "(sigma_w^2 / (sigma^2 + sigma_w^2)) or edm (Karras et al.)")
@@ -181,7 +186,8 @@ def train_and_evaluate(args) -> int:
     settings = TrainingSettings(**schedule, batch_size=args.batch_size or (16 if device == "cuda" else 1),
                                 learning_rate=args.learning_rate, ema_decay=0.999, device=device,
                                 validation_interval=100, checkpoint_interval=10**7,
-                                per_atom_noise=args.per_atom_noise, loss_weight=args.loss_weight,
+                                per_atom_noise=args.per_atom_noise, sparse_noise=args.sparse_noise,
+                                loss_weight=args.loss_weight,
                                 loss_weight_sigma=args.loss_weight_sigma, cuequivariance=args.cuequivariance,
                                 compile=args.compile, **plan["options"])
     trainer = Trainer(structures, out, config, settings, validation)

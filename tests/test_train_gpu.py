@@ -155,10 +155,11 @@ def test_train_gpu_trains_continues_and_evaluates(train_gpu, tmp_path, capsys, m
                                      str(tmp_path / "c"), "--state", state]) == 0  # the sampler's noise
     arms.append(load_model(tmp_path / "c" / "model.safetensors"))
     assert train_gpu.main(resumed + ["--minutes", "5", "--steps", "2", "--loss-weight", "inverse",
-                                     "--loss-weight-sigma", "0.1", "--out", str(tmp_path / "d"), "--state",
-                                     state]) == 0  # errors weighted by sigma
+                                     "--loss-weight-sigma", "0.1", "--sparse-noise", "0.5", "--out",
+                                     str(tmp_path / "d"), "--state", state]) == 0  # errors weighted by sigma
     arms.append(load_model(tmp_path / "d" / "model.safetensors"))
     assert [arm.provenance["settings"]["per_atom_noise"] for arm in arms] == [False, False, True, False]
+    assert [arm.provenance["settings"]["sparse_noise"] for arm in arms] == [0, 0, 0, 0.5]
     assert [(arm.provenance["settings"]["loss_weight"], arm.provenance["settings"]["loss_weight_sigma"])
             for arm in arms[2:]] == [("none", 0.05), ("inverse", 0.1)]
     weights = [arm.state_dict() for arm in arms]

@@ -233,6 +233,25 @@ def test_per_atom_noise_mixes_scales_below_the_structures_sigma():
     np.testing.assert_array_equal(first, noisy_copy(atoms, torch.Generator().manual_seed(3), (0.001, 0.75), True)[1])
 
 
+def test_sparse_noise_displaces_some_atoms_and_keeps_the_rest_nearly_clean():
+    from ase_dm2.training.noise import draw_sigma, noisy_copy
+
+    atoms = random_silica(1000, seed=0)
+
+    def clean_share(seed, sparse):
+        noise, sigma = noisy_copy(atoms, torch.Generator().manual_seed(seed), (0.001, 0.75), sparse=sparse)[1:]
+        return np.mean(np.abs(noise).max(axis=1) < 0.006) if sigma > 0.1 else None  # 6x sigma_min: clean
+
+    shares = [s for s in (clean_share(seed, 1.0) for seed in range(20)) if s is not None]
+    assert min(shares) < 0.3 and max(shares) > 0.7  # the noised fraction varies from structure to structure
+    assert max(s for s in (clean_share(seed, 0.0) for seed in range(20)) if s is not None) == 0
+    generator = torch.Generator().manual_seed(4)  # off: DM2's noise from the same draws as before
+    dm2 = draw_sigma(generator) * torch.randn((len(atoms), 3), generator=generator, dtype=torch.float64)
+    np.testing.assert_array_equal(noisy_copy(atoms, torch.Generator().manual_seed(4))[1], dm2.numpy())
+    with pytest.raises(ValueError, match="share of the structures"):
+        TrainingSettings(sparse_noise=1.5)
+
+
 def test_fine_tuning_starts_from_the_initial_weights(tmp_path):
     config = tiny_config(conditional=True)
     settings = TrainingSettings(steps=2, **FAST, per_atom_noise=True)

@@ -26,12 +26,15 @@ def draw_sigma(generator: torch.Generator, sigma_range=(0.001, 0.75), distributi
 
 
 def noisy_copy(atoms, generator: torch.Generator, sigma_range=(0.001, 0.75), per_atom: bool = False,
-               distribution: str = "uniform"):
+               distribution: str = "uniform", sparse: float = 0.0):
     """(noisy Atoms, noise (N, 3), sigma) with one sigma drawn from `distribution` over `sigma_range`.
 
     With `per_atom`, each atom's noise scale is drawn again, uniformly between the
     range's low end and that sigma, so one structure mixes scales as DM2's sampler
     does (it draws a scale in [sigma_min, sigma_t] for every coordinate).
+    With probability `sparse`, only a random fraction (uniform in [0, 1]) of the
+    atoms get that noise and the rest the range's low end: displaced atoms in
+    nearly clean glass, the defects the sampler's last steps must mend.
     The noise is the training target: the displacement that takes the noisy
     structure back to the clean one is -noise.
     """
@@ -40,6 +43,10 @@ def noisy_copy(atoms, generator: torch.Generator, sigma_range=(0.001, 0.75), per
     scale = torch.tensor(sigma, dtype=torch.float64)
     if per_atom:
         scale = low + (scale - low) * torch.rand((len(atoms), 1), generator=generator, dtype=torch.float64)
+    if sparse and torch.rand((), generator=generator) < sparse:
+        fraction = torch.rand((), generator=generator, dtype=torch.float64)
+        noised = torch.rand((len(atoms), 1), generator=generator, dtype=torch.float64) < fraction
+        scale = torch.where(noised, scale, torch.tensor(low, dtype=torch.float64))
     noise = (scale * torch.randn((len(atoms), 3), generator=generator, dtype=torch.float64)).numpy()
     noisy = atoms.copy()
     noisy.positions = wrap_positions(atoms.positions + noise, atoms.cell.array, atoms.pbc, eps=0.0)

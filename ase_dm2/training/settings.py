@@ -32,6 +32,7 @@ class TrainingSettings:
     crop_radius: Optional[float] = None  # Å; finite structures are trained on as spherical crops
     crop_margin: float = 5.0  # Å; loss atoms lie this far inside the crop and the structure
     per_atom_noise: bool = False  # each atom's noise scale ~ U[sigma_min, the structure's sigma]
+    sparse_noise: float = 0.0  # share of structures whose noise falls on a random fraction of their atoms only
     sigma_distribution: str = "uniform"  # of each structure's sigma: one of SIGMA_DISTRIBUTIONS
     loss_weight: str = "none"  # of each structure's squared error, by its sigma: one of LOSS_WEIGHTS
     loss_weight_sigma: float = 0.05  # Å; the scale sigma_w of the loss weight
@@ -55,6 +56,8 @@ class TrainingSettings:
             raise ValueError(f"the EMA decay must be in [0, 1), got {self.ema_decay}")
         if not 0 < self.sigma_min < self.sigma_max:
             raise ValueError(f"need 0 < sigma_min < sigma_max, got {self.sigma_min} and {self.sigma_max}")
+        if not 0 <= self.sparse_noise <= 1:
+            raise ValueError(f"sparse_noise is a share of the structures, in [0, 1]; got {self.sparse_noise}")
         if not self.loss_weight_sigma > 0:
             raise ValueError(f"the loss weight's scale sigma_w must be positive (Å), got {self.loss_weight_sigma}")
 

@@ -235,7 +235,7 @@ class Trainer:
         indices = torch.randint(len(self.train_set), (s.batch_size,), generator=self.generator).tolist()
         # every process draws the crops and noise of the whole batch, then keeps its own share
         structures, masks = zip(*(self._sample(k) for k in indices))
-        samples = [noisy_copy(atoms, self.generator, sigmas, s.per_atom_noise, s.sigma_distribution)
+        samples = [noisy_copy(atoms, self.generator, sigmas, s.per_atom_noise, s.sigma_distribution, s.sparse_noise)
                    for atoms in structures]
         share = slice(self.rank * s.batch_size // self.world, (self.rank + 1) * s.batch_size // self.world)
         noisy, noise, drawn = zip(*samples[share])
