@@ -114,6 +114,8 @@ def test_train_refuses_to_overwrite_a_run(existing, tmp_path, capsys):
             "steps must be at least 1")
     refused(["train", str(existing), "--unconditional", "--output-scale", "0.05", "-o", str(tmp_path / "new")],
             capsys, "needs a noise-conditioned network", "--noise-conditional")
+    refused(["train", str(existing), "--unconditional", "--sparse-noise", "2", "-o", str(tmp_path / "new")],
+            capsys, "sparse_noise is a share of the structures")
 
 
 @pytest.mark.parametrize("argv, environment, phrase", [

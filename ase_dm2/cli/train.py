@@ -53,6 +53,9 @@ def add_parser(subparsers):
     p.add_argument("--per-atom-noise", action="store_true",
                    help="draw each atom's noise scale in [sigma_min, the structure's sigma], so one structure "
                         "mixes scales as DM2's sampler noise does")
+    p.add_argument("--sparse-noise", type=float, default=d.sparse_noise, metavar="P",
+                   help="with probability P a structure's noise falls on a random fraction of its atoms only, the "
+                        "rest kept nearly clean: displaced atoms in clean glass to mend (default: %(default)s, DM2's)")
     p.add_argument("--sigma-distribution", choices=SIGMA_DISTRIBUTIONS, default=d.sigma_distribution,
                    help="how each structure's noise scale is drawn in [0.001, 0.75] Å (default: %(default)s, DM2's)")
     p.add_argument("--loss-weight", choices=LOSS_WEIGHTS, default=d.loss_weight,
