@@ -13,7 +13,7 @@ does). DM2's own code gave Si fourfold 99.0 % and O twofold 97.5 % for 300 atoms
       [--sampler dm2|edm|pc] [--calls N] [--samples 2] [--first-seed 0] [--overlap] [--energy]
       [--schedule dm2|fast] [--noiseless-steps N] [--decay linear|geometric|cosine|window] [--sigma-max 1.0]
       [--window 0.7 0.3] [--window-share 0.8] [--told matched|rms|top] [-o samples.extxyz] [--paired-with A.extxyz]
-      [--compile]
+      [--compile] [--repair ROUNDS [--repair-calls 30] [--repair-sigma 0.8]]
 The schedule options shape the dm2 sampler (e.g. --schedule fast, or --calls 300 --noiseless-steps 40);
 options left out keep the named schedule's values.
 """
@@ -31,6 +31,7 @@ from ase_dm2.build import random_structure
 from ase_dm2.density import density_of
 from ase_dm2.io.structures import cooling_rates, read_structures
 from ase_dm2.network.convolution import compile_convolutions
+from ase_dm2.sampling.repair import repair_defects
 from ase_dm2.sampling.samplers import DEFAULT_SAMPLER, SAMPLERS, DM2Sampler, make_sampler
 from ase_dm2.sampling.schedule import SCHEDULES, NoiseSchedule
 
@@ -58,6 +59,10 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--compile", action="store_true", help="the network's edge convolutions through torch.compile "
                         "(the first sample's time includes the compiling)")
+    parser.add_argument("--repair", type=int, default=0, metavar="ROUNDS",
+                        help="after the sampler, this many defect-repair rounds (ase_dm2.sampling.repair)")
+    parser.add_argument("--repair-calls", type=int, default=30, help="network calls per repair round")
+    parser.add_argument("--repair-sigma", type=float, default=0.8, help="the repair rounds' noise scale (Å)")
     parser.add_argument("-o", "--output", help="write the samples here (extxyz), each with its figures in its info")
     parser.add_argument("--paired-with", metavar="A.extxyz",
                         help="an earlier run's -o: also print this run's paired differences from it")
@@ -101,6 +106,9 @@ def main():
         atoms = random_structure("SiO2", n_atoms=args.atoms, density=density, rate=args.rate, seed=seed)
         start = time.perf_counter()
         DiffusionDynamics(atoms, model, rate=args.rate, seed=seed, sampler=sampler).run()
+        if args.repair:
+            repair_defects(atoms, model, args.repair, args.repair_calls, args.repair_sigma, seed=seed,
+                           rate=args.rate if model.conditional else None)
         elapsed = time.perf_counter() - start
         d = silica_defects(atoms)
         row = [seed, 100 * d["si_fourfold"], 100 * d["o_twofold"]]
@@ -112,8 +120,10 @@ def main():
         atoms.info.update(zip(keys, row))
         samples.append(atoms)
         print_seeds(columns, rows[-1:], mean=False)
+    repairs = f", then {args.repair} repair rounds of {args.repair_calls} calls at {args.repair_sigma} Å" \
+        if args.repair else ""
     print(f"\n{Path(args.checkpoint).name}, {args.atoms} atoms, {args.rate} K/ps, density {density:.3f} g/cm3, "
-          f"{sampler.calls} calls: {sampler.describe()}, {args.threads} thread(s)")
+          f"{sampler.calls} calls: {sampler.describe()}{repairs}, {args.threads} thread(s)")
     print_seeds(columns, rows)
     if baseline is not None:
         print_paired(samples, baseline, args.paired_with, columns[1:-1], keys[1:])

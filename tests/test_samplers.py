@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from ase_dm2 import DiffusionDynamics, NoiseSchedule, load_model
+from ase_dm2.analysis.crystals import beta_cristobalite
 from ase_dm2.build import random_structure
 from ase_dm2.cli import main
 from ase_dm2.modelfile import ModelFileError
@@ -14,6 +15,7 @@ from ase_dm2.network.denoiser import Denoiser
 from ase_dm2.network.symmetry import equivariance_error
 from ase_dm2.sampling.engine import DenoisingEngine, denoise
 from ase_dm2.sampling.generate import generate
+from ase_dm2.sampling.repair import SILICA, bonded_neighbourhood, coordination_defects, repair_defects
 from ase_dm2.sampling.samplers import DM2Sampler, EDMSampler, PCSampler, karras_sigmas, make_sampler
 from ase_dm2.training import Trainer, TrainingSettings
 from ase_dm2.training.noise import draw_sigma
@@ -312,3 +314,35 @@ def test_defect_trace_counts_stretched_bonds_and_ends_at_the_generated_structure
                                                                   noiseless_steps=1))
     found = trace(model, atoms, sampler, seed=0, rate=1.0, every=2)
     assert list(found) == [0, 2, 4, "end"] and found[4] == found["end"]
+
+
+def test_repair_finds_a_missing_oxygens_threefold_silicons_and_their_bonded_shells():
+    crystal = beta_cristobalite().repeat(2)
+    assert not coordination_defects(crystal, **SILICA).any()
+    assert repair_defects(crystal.copy(), tiny_model(), seed=0) == [0]  # nothing to mend: no call, nothing moves
+    del crystal[crystal.get_chemical_symbols().index("O")]
+    defects = coordination_defects(crystal, **SILICA)
+    assert sorted(np.array(crystal.get_chemical_symbols())[defects]) == ["Si", "Si"]
+    shells = [bonded_neighbourhood(crystal, defects, SILICA["cutoffs"], n).sum() for n in (1, 2)]
+    assert shells == [8, 14]  # + their six O, + those O's other six Si
+
+
+def test_repair_moves_only_the_defects_neighbourhoods_and_follows_the_seed():
+    model = tiny_model(conditional=True)
+    start = beta_cristobalite().repeat(2)
+    del start[start.get_chemical_symbols().index("O")]
+    region = bonded_neighbourhood(start, coordination_defects(start, **SILICA), SILICA["cutoffs"], 2)
+
+    def repaired(seed):
+        atoms = start.copy()
+        counts = repair_defects(atoms, model, rounds=1, calls=3, sigma=0.3, seed=seed, rate=1.0)
+        assert len(counts) == 2 and counts[0] == coordination_defects(start, **SILICA).sum()
+        return atoms.positions
+
+    a, b, c = repaired(1), repaired(1), repaired(2)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(a[~region], start.positions[~region], atol=1e-9)  # up to wrapping's round-off
+    assert np.abs(a[region] - start.positions[region]).max() > 0.05
+    assert np.abs(a - c).max() > 0.01
+    with pytest.raises(ValueError, match="need rounds >= 0"):
+        repair_defects(start.copy(), model, calls=0, rate=1.0)
