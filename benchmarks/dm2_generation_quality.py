@@ -13,7 +13,8 @@ does). DM2's own code gave Si fourfold 99.0 % and O twofold 97.5 % for 300 atoms
       [--sampler dm2|edm|pc] [--calls N] [--samples 2] [--first-seed 0] [--overlap] [--energy]
       [--schedule dm2|fast] [--noiseless-steps N] [--decay linear|geometric|cosine|window] [--sigma-max 1.0]
       [--window 0.7 0.3] [--window-share 0.8] [--told matched|rms|top] [-o samples.extxyz] [--paired-with A.extxyz]
-      [--compile] [--repair ROUNDS [--repair-calls 30] [--repair-sigma 0.8]]
+      [--compile] [--repair ROUNDS [--repair-calls 30] [--repair-sigma 0.8]
+      [--repair-tail 0.2 30]]
 The schedule options shape the dm2 sampler (e.g. --schedule fast, or --calls 300 --noiseless-steps 40);
 options left out keep the named schedule's values.
 """
@@ -63,6 +64,8 @@ def main():
                         help="after the sampler, this many defect-repair rounds (ase_dm2.sampling.repair)")
     parser.add_argument("--repair-calls", type=int, default=30, help="network calls per repair round")
     parser.add_argument("--repair-sigma", type=float, default=0.8, help="the repair rounds' noise scale (Å)")
+    parser.add_argument("--repair-tail", type=float, nargs=2, default=(0.2, 30), metavar=("SIGMA", "CALLS"),
+                        help="after the repair rounds, DM2 steps of every atom from SIGMA (CALLS 0: none)")
     parser.add_argument("-o", "--output", help="write the samples here (extxyz), each with its figures in its info")
     parser.add_argument("--paired-with", metavar="A.extxyz",
                         help="an earlier run's -o: also print this run's paired differences from it")
@@ -107,7 +110,8 @@ def main():
         start = time.perf_counter()
         DiffusionDynamics(atoms, model, rate=args.rate, seed=seed, sampler=sampler).run()
         if args.repair:
-            repair_defects(atoms, model, args.repair, args.repair_calls, args.repair_sigma, seed=seed,
+            repair_defects(atoms, model, args.repair, args.repair_calls, args.repair_sigma,
+                           tail_sigma=args.repair_tail[0], tail_calls=int(args.repair_tail[1]), seed=seed,
                            rate=args.rate if model.conditional else None)
         elapsed = time.perf_counter() - start
         d = silica_defects(atoms)
@@ -120,8 +124,8 @@ def main():
         atoms.info.update(zip(keys, row))
         samples.append(atoms)
         print_seeds(columns, rows[-1:], mean=False)
-    repairs = f", then {args.repair} repair rounds of {args.repair_calls} calls at {args.repair_sigma} Å" \
-        if args.repair else ""
+    repairs = f", then {args.repair} repair rounds of {args.repair_calls} calls at {args.repair_sigma} Å and " \
+        f"{int(args.repair_tail[1])} calls of every atom from {args.repair_tail[0]} Å" if args.repair else ""
     print(f"\n{Path(args.checkpoint).name}, {args.atoms} atoms, {args.rate} K/ps, density {density:.3f} g/cm3, "
           f"{sampler.calls} calls: {sampler.describe()}{repairs}, {args.threads} thread(s)")
     print_seeds(columns, rows)

@@ -333,9 +333,10 @@ def test_repair_moves_only_the_defects_neighbourhoods_and_follows_the_seed():
     del start[start.get_chemical_symbols().index("O")]
     region = bonded_neighbourhood(start, coordination_defects(start, **SILICA), SILICA["cutoffs"], 2)
 
-    def repaired(seed):
+    def repaired(seed, tail_calls=0):
         atoms = start.copy()
-        counts = repair_defects(atoms, model, rounds=1, calls=3, sigma=0.3, seed=seed, rate=1.0)
+        counts = repair_defects(atoms, model, rounds=1, calls=3, sigma=0.3, tail_calls=tail_calls, seed=seed,
+                                rate=1.0)
         assert len(counts) == 2 and counts[0] == coordination_defects(start, **SILICA).sum()
         return atoms.positions
 
@@ -344,5 +345,7 @@ def test_repair_moves_only_the_defects_neighbourhoods_and_follows_the_seed():
     np.testing.assert_allclose(a[~region], start.positions[~region], atol=1e-9)  # up to wrapping's round-off
     assert np.abs(a[region] - start.positions[region]).max() > 0.05
     assert np.abs(a - c).max() > 0.01
+    tailed = repaired(1, tail_calls=2)  # a last pass of every atom
+    assert np.abs(tailed[~region] - start.positions[~region]).min() > 0
     with pytest.raises(ValueError, match="need rounds >= 0"):
         repair_defects(start.copy(), model, calls=0, rate=1.0)

@@ -4,7 +4,8 @@ Generated a-SiO2 keeps O twofold below Si fourfold as training goes on (benchmar
 and threefold O whose Si count is right, a bond on the wrong O. Mending one moves an O by about an angstrom, which
 the sampler's small-noise tail cannot do. A repair round adds noise of scale `sigma` to the atoms within `shells`
 bonds of a defect and walks them down DM2's step along a short linear schedule, every other atom held fixed; each
-round looks for the defects again.
+round looks for the defects again. Repaired regions come out quenched (QUESTS overlap with the simulations 0.06
+lower); a last pass of every atom from `tail_sigma` restores it (benchmarks/RESULTS.md).
 """
 import numpy as np
 import torch
@@ -54,25 +55,34 @@ class MaskedDM2Sampler(DM2Sampler):
 
 
 def repair_defects(atoms, model, rounds: int = 4, calls: int = 30, sigma: float = 0.8, shells: int = 2,
-                   seed: int = 0, rate=None, coordination=None, cutoffs=None) -> list:
+                   tail_calls: int = 30, tail_sigma: float = 0.2, seed: int = 0, rate=None, coordination=None,
+                   cutoffs=None) -> list:
     """Run `rounds` repair rounds of `calls` network calls each on `atoms` in place (silica's bonds unless
-    `coordination` and `cutoffs` are given); returns the number of defects before each round and after the last.
-    The noise comes from one generator seeded with `seed`: a seed gives the same repair."""
+    `coordination` and `cutoffs` are given), then `tail_calls` DM2 steps of every atom from `tail_sigma` (0: none);
+    returns the number of defects before each round run (none once there are none) and at the end. The noise
+    comes from one generator seeded with `seed`: a seed gives the same repair."""
     coordination = SILICA["coordination"] if coordination is None else coordination
     cutoffs = SILICA["cutoffs"] if cutoffs is None else cutoffs
-    if rounds < 0 or calls < 1 or sigma <= 0:
-        raise ValueError(f"need rounds >= 0, calls >= 1 and sigma > 0, got {rounds}, {calls} and {sigma}")
-    schedule = NoiseSchedule(steps=calls, sigma_max=sigma, noiseless_steps=max(1, calls // 10))
+    if rounds < 0 or calls < 1 or sigma <= 0 or tail_calls < 0 or (tail_calls and tail_sigma <= 0):
+        raise ValueError(f"need rounds >= 0, calls >= 1, sigma > 0, tail_calls >= 0 and tail_sigma > 0, got "
+                         f"{rounds}, {calls}, {sigma}, {tail_calls} and {tail_sigma}")
     engine = DenoisingEngine([atoms], model, [seed], rates=None if rate is None else [rate])
     counts = []
     for _ in range(rounds):
         defects = coordination_defects(atoms, coordination, cutoffs)
-        counts.append(int(defects.sum()))
         if not defects.any():
-            return counts
-        sampler = MaskedDM2Sampler(bonded_neighbourhood(atoms, defects, cutoffs, shells), schedule)
+            break
+        counts.append(int(defects.sum()))
+        sampler = MaskedDM2Sampler(bonded_neighbourhood(atoms, defects, cutoffs, shells), linear(sigma, calls))
         engine.positions += sigma * engine.noise() * sampler.mask.to(engine.positions.device)
         engine.run(sampler, progress=False)
         engine.write_to([atoms])
-    counts.append(int(coordination_defects(atoms, coordination, cutoffs).sum()))
-    return counts
+    if counts and tail_calls:
+        engine.run(DM2Sampler(linear(tail_sigma, tail_calls)), progress=False)
+        engine.write_to([atoms])
+    return counts + [int(coordination_defects(atoms, coordination, cutoffs).sum())]
+
+
+def linear(sigma: float, calls: int) -> NoiseSchedule:
+    """`calls` DM2 steps from `sigma` down, the last tenth without noise."""
+    return NoiseSchedule(steps=calls, sigma_max=sigma, noiseless_steps=max(1, calls // 10))
