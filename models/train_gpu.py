@@ -19,9 +19,8 @@ weights (0.999), until the next step would pass
 (or at --minutes): a branch off the chain whose model is the one to evaluate and bundle, while the chain goes on from
 the state before it, at the constant rate. --steps N stops after N steps: arms from one state then see the same
 structures and noise (--per-atom-noise and --sparse-noise draw more: others). --evaluate-only trains nothing: it
-writes the model of a state (e.g. one a stopped run saved) and
-its evaluation. The a-SiO2 recipe holds out the same glasses as the bundled model, so the denoising errors compare. Then
-it writes to OUT:
+writes the model of a state (e.g. one a stopped run saved) and its evaluation. The a-SiO2 recipe holds out the same
+glasses as the bundled model, so the denoising errors compare. Then it writes to OUT:
 
 - state.safetensors: the new state, written every --save-minutes (10) so a run stopped early keeps its steps
   (copy it over models/state/NAME.safetensors and commit it);

@@ -20,16 +20,22 @@ SILICA = {"coordination": {"Si": 4, "O": 2}, "cutoffs": {("Si", "O"): 2.0}}
 
 def coordination_defects(atoms, coordination: dict, cutoffs: dict) -> np.ndarray:
     """Mask of the atoms whose species is in `coordination` and whose bond count (`cutoffs`) differs from it."""
-    i = bonds(atoms, cutoffs)[0]
-    counts = np.bincount(i, minlength=len(atoms))
-    symbols = np.array(atoms.get_chemical_symbols())
-    expected = np.array([coordination.get(s, -1) for s in symbols])
-    return (expected >= 0) & (counts != expected)
+    return _defects(atoms, bonds(atoms, cutoffs)[0], coordination)
 
 
 def bonded_neighbourhood(atoms, centres: np.ndarray, cutoffs: dict, shells: int) -> np.ndarray:
     """Mask of `centres` and the atoms up to `shells` bonds from one."""
-    i, j = bonds(atoms, cutoffs)[:2]
+    return _shells(bonds(atoms, cutoffs)[:2], centres, shells)
+
+
+def _defects(atoms, i: np.ndarray, coordination: dict) -> np.ndarray:
+    counts = np.bincount(i, minlength=len(atoms))
+    expected = np.array([coordination.get(s, -1) for s in atoms.get_chemical_symbols()])
+    return (expected >= 0) & (counts != expected)
+
+
+def _shells(pairs: tuple, centres: np.ndarray, shells: int) -> np.ndarray:
+    i, j = pairs
     region = centres.copy()
     for _ in range(shells):
         region[j[region[i]]] = True
@@ -37,19 +43,18 @@ def bonded_neighbourhood(atoms, centres: np.ndarray, cutoffs: dict, shells: int)
 
 
 class MaskedDM2Sampler(DM2Sampler):
-    """DM2's step moving only the atoms of `mask` (N bool); the others keep their positions."""
+    """DM2's step moving only the atoms where `mask` (N x 1 float tensor on the engine's device) is 1."""
 
-    def __init__(self, mask: np.ndarray, schedule: NoiseSchedule, **options):
+    def __init__(self, mask: torch.Tensor, schedule: NoiseSchedule, **options):
         super().__init__(schedule, **options)
-        self.mask = torch.as_tensor(mask, dtype=torch.float64)[:, None]
+        self.mask = mask
 
     def step(self, engine, k: int) -> torch.Tensor:
-        mask = self.mask.to(engine.positions.device)
         eps = engine.displacement(self.told_sigma(k))
-        engine.positions -= eps * mask
+        engine.positions -= eps * self.mask
         sigma = self.schedule.sigma(k)
         if sigma > 0:
-            engine.positions -= engine.uniform(self.schedule.sigma_min, sigma) * engine.noise() * mask
+            engine.positions -= engine.uniform(self.schedule.sigma_min, sigma) * engine.noise() * self.mask
         engine.wrap()
         return eps
 
@@ -69,13 +74,15 @@ def repair_defects(atoms, model, rounds: int = 4, calls: int = 30, sigma: float 
     engine = DenoisingEngine([atoms], model, [seed], rates=None if rate is None else [rate])
     counts = []
     for _ in range(rounds):
-        defects = coordination_defects(atoms, coordination, cutoffs)
+        pairs = bonds(atoms, cutoffs)[:2]  # one neighbour list a round, for the defects and their shells
+        defects = _defects(atoms, pairs[0], coordination)
         if not defects.any():
             break
         counts.append(int(defects.sum()))
-        sampler = MaskedDM2Sampler(bonded_neighbourhood(atoms, defects, cutoffs, shells), linear(sigma, calls))
-        engine.positions += sigma * engine.noise() * sampler.mask.to(engine.positions.device)
-        engine.run(sampler, progress=False)
+        region = _shells(pairs, defects, shells)
+        mask = torch.as_tensor(region, dtype=torch.float64, device=engine.positions.device)[:, None]
+        engine.positions += sigma * engine.noise() * mask
+        engine.run(MaskedDM2Sampler(mask, linear(sigma, calls)), progress=False)
         engine.write_to([atoms])
     if counts and tail_calls:
         engine.run(DM2Sampler(linear(tail_sigma, tail_calls)), progress=False)
