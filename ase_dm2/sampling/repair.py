@@ -10,12 +10,13 @@ lower); a last pass of every atom from `tail_sigma` restores it (benchmarks/RESU
 import numpy as np
 import torch
 
+from ase_dm2.analysis.coordination import SI_O_CUTOFF
 from ase_dm2.analysis.pairs import bonds
 from ase_dm2.sampling.engine import DenoisingEngine
 from ase_dm2.sampling.samplers import DM2Sampler
 from ase_dm2.sampling.schedule import NoiseSchedule
 
-SILICA = {"coordination": {"Si": 4, "O": 2}, "cutoffs": {("Si", "O"): 2.0}}
+SILICA = {"coordination": {"Si": 4, "O": 2}, "cutoffs": {("Si", "O"): SI_O_CUTOFF}}
 
 
 def coordination_defects(atoms, coordination: dict, cutoffs: dict) -> np.ndarray:
@@ -49,14 +50,8 @@ class MaskedDM2Sampler(DM2Sampler):
         super().__init__(schedule, **options)
         self.mask = mask
 
-    def step(self, engine, k: int) -> torch.Tensor:
-        eps = engine.displacement(self.told_sigma(k))
-        engine.positions -= eps * self.mask
-        sigma = self.schedule.sigma(k)
-        if sigma > 0:
-            engine.positions -= engine.uniform(self.schedule.sigma_min, sigma) * engine.noise() * self.mask
-        engine.wrap()
-        return eps
+    def move(self, engine, displacement: torch.Tensor) -> None:
+        engine.positions -= displacement * self.mask
 
 
 def repair_defects(atoms, model, rounds: int = 4, calls: int = 30, sigma: float = 0.8, shells: int = 2,

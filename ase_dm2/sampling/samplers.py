@@ -78,13 +78,17 @@ class DM2Sampler:
     def step(self, engine, k: int) -> torch.Tensor:
         s = self.schedule
         eps = engine.displacement(self.told_sigma(k))
-        engine.positions -= eps
+        self.move(engine, eps)
         sigma = s.sigma(k)
         if sigma > 0:
             scale = engine.uniform(s.sigma_min, sigma)
-            engine.positions -= scale * engine.noise()
+            self.move(engine, scale * engine.noise())
         engine.wrap()
         return eps
+
+    def move(self, engine, displacement: torch.Tensor) -> None:
+        """Take `displacement` off the positions: every atom moves (MaskedDM2Sampler moves some)."""
+        engine.positions -= displacement
 
     def describe(self) -> str:
         return f"DM2's step, {self.schedule.describe()}"
